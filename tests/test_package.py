@@ -1,0 +1,47 @@
+"What cannot live in a notebook: the installed package, its metadata, its documentation and the README."
+import configparser, dataclasses, importlib, inspect, subprocess, sys
+from pathlib import Path
+
+import pytest
+from fastcore.docments import docments
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = ['landmark_classifier.data']
+
+def test_version_matches_settings():
+    import landmark_classifier
+    cfg = configparser.ConfigParser(); cfg.read(ROOT/'settings.ini')
+    assert landmark_classifier.__version__ == cfg['DEFAULT']['version']
+
+def _public(mod):
+    for name in mod.__all__:
+        obj = getattr(mod, name)
+        if inspect.isfunction(obj) or inspect.isclass(obj): yield name, obj
+
+@pytest.mark.parametrize('modname', MODULES)
+def test_public_api_is_documented(modname):
+    "Every exported function and class has a docstring, and every parameter a docment (they feed show_doc and the CLI help)."
+    mod = importlib.import_module(modname)
+    missing = []
+    for name, obj in _public(mod):
+        if not inspect.getdoc(obj): missing.append(f'{name}: no docstring')
+        target = obj.__init__ if inspect.isclass(obj) else obj
+        if inspect.isclass(obj) and target is object.__init__: continue
+        try: sig = inspect.signature(target)
+        except (TypeError, ValueError): continue
+        params = [p for p in sig.parameters if p not in ('self', 'cls') and sig.parameters[p].kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
+        if not params or (inspect.isclass(obj) and target.__qualname__.split('.')[0] != obj.__name__): continue
+        docs = docments(obj if dataclasses.is_dataclass(obj) else target)
+        missing += [f'{name}({p}): no docment' for p in params if not docs.get(p)]
+    assert not missing, '\n'.join(missing)
+
+def test_readme_in_step_with_index():
+    r = subprocess.run([sys.executable, 'tools/make_readme.py', '--check'], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+def test_ci_runs_the_readme_line():
+    "The README's install-and-test line is the one .ci/run extracts and runs."
+    readme = (ROOT/'README.md').read_text()
+    lines = [l for l in readme.splitlines() if l.startswith('pip install -e ".[dev]" && ')]
+    assert len(lines) == 1, lines
+    assert 'nbdev_test' in lines[0] and 'pytest' in lines[0] and 'timeout' in lines[0]
