@@ -6,7 +6,7 @@ import pytest
 from fastcore.docments import docments
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = ['landmark_classifier.data']
+MODULES = ['landmark_classifier.data', 'landmark_classifier.train']
 
 def test_version_matches_settings():
     import landmark_classifier
