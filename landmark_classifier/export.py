@@ -349,7 +349,7 @@ def run_predict(model:str, # Path of an exported model (.pt, .pt2 or .onnx)
 # %% ../nbs/04_export.ipynb #ceb1dc97
 @call_parse
 def landmark_predict(model:str, # An exported model: .pt (TorchScript), .pt2 (torch.export) or .onnx
-                     paths:Param('Image files and folders (searched recursively)', str, nargs='*', opt=False)=None,
+                     paths:Param('Image files and folders (searched recursively)', str, nargs='*', opt=False)=None, # Image files and folders (searched recursively)
                      k:int=5, # Landmarks per image
                      format:str='table', # table, csv or json (JSON Lines)
                      batch_size:int=32, # Images per forward pass
