@@ -40,6 +40,9 @@ class Predictor(nn.Module):
                  threshold:float=0.0, # Below this top probability a photo shows no known landmark
                 ):
         super().__init__()
+        if getattr(model, '_bn_hook', None) is not None:  # a frozen transfer model: its training-time hook has no place in an export
+            from landmark_classifier.transfer import unfreeze
+            unfreeze(model)
         self.model = model.eval()
         self.class_names = [str(c) for c in class_names]
         self.size, self.resize = int(size), int(resize or round(size*256/224))

@@ -129,7 +129,7 @@ def build_model(name:str='scratch', # 'scratch' for `LandmarkCNN`, 'transfer' fo
     if name == 'scratch': return LandmarkCNN(num_classes, dropout)
     if name == 'transfer':
         from landmark_classifier.transfer import transfer_model  # the transfer chapter builds on this one
-        return transfer_model(arch, num_classes, weights)
+        return transfer_model(arch, num_classes, weights, freeze=False)  # fine_tune freezes and unfreezes as it goes
     raise ValueError(f"unknown model {name!r}: choose 'scratch' or 'transfer'")
 
 # %% ../nbs/02_scratch.ipynb #ad0b2192
