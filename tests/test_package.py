@@ -6,7 +6,7 @@ import pytest
 from fastcore.docments import docments
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = ['landmark_classifier.data', 'landmark_classifier.train', 'landmark_classifier.scratch', 'landmark_classifier.transfer', 'landmark_classifier.export', 'landmark_classifier.app']
+MODULES = ['landmark_classifier.data', 'landmark_classifier.train', 'landmark_classifier.scratch', 'landmark_classifier.transfer', 'landmark_classifier.export', 'landmark_classifier.app', 'landmark_classifier.demo']
 
 def test_version_matches_settings():
     import landmark_classifier
@@ -45,3 +45,4 @@ def test_ci_runs_the_readme_line():
     lines = [l for l in readme.splitlines() if l.startswith('pip install -e ".[dev]" && ')]
     assert len(lines) == 1, lines
     assert 'nbdev_test' in lines[0] and 'pytest' in lines[0] and 'timeout' in lines[0]
+    assert 'pip install -e ".[offline]" && landmark_demo' in readme  # the main job comes first
