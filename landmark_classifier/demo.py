@@ -11,7 +11,7 @@ import torch
 from fastcore.script import call_parse
 
 from .data import resolve_data, get_data_loaders, check_dataset, display_name, IMAGENET_STATS
-from .scratch import train_landmarks, CPU_RECIPE, _underscore_flags
+from .scratch import train_landmarks, CPU_RECIPE, parse_cli_args
 from .transfer import TRANSFER_CPU_RECIPE
 from .export import (predictor_from_checkpoint, calibrate, export_torchscript, load_predictor, predict_files,
                                         plot_reliability, expected_calibration_error, _logits, image_to_tensor, Prediction)
@@ -134,7 +134,4 @@ def landmark_demo(data:str='synthetic', # synthetic (no network needed), udacity
 
 def landmark_demo_cli():
     "The `landmark_demo` console script, accepting dashed or underscored options."
-    from fastcore.script import anno_parser
-    args = vars(anno_parser(landmark_demo.__wrapped__, prog='landmark_demo').parse_args(_underscore_flags(sys.argv[1:])))
-    args.pop('pdb', None); args.pop('xtra', None)
-    landmark_demo(**args)
+    landmark_demo(**parse_cli_args(landmark_demo, 'landmark_demo'))

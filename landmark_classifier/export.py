@@ -12,7 +12,7 @@ from typing import List
 import numpy as np
 import torch
 import torch.nn.functional as F
-from fastcore.script import call_parse, anno_parser, Param
+from fastcore.script import call_parse, Param
 from PIL import Image
 from torch import nn
 
@@ -362,8 +362,9 @@ def landmark_predict(model:str, # An exported model: .pt (TorchScript), .pt2 (to
 
 def landmark_predict_cli():
     "The `landmark_predict` console script, accepting --batch-size as well as --batch_size."
-    from landmark_classifier.scratch import _underscore_flags
-    p = anno_parser(landmark_predict.__wrapped__, prog='landmark_predict')
-    args = vars(p.parse_args(_underscore_flags(sys.argv[1:])))
-    args.pop('pdb', None); args.pop('xtra', None)
-    sys.exit(run_predict(args['model'], args['paths'] or [], args['k'], args['format'], args['batch_size']))
+    from landmark_classifier.scratch import parse_cli_args
+    args = parse_cli_args(landmark_predict, 'landmark_predict')
+    try: code = run_predict(args['model'], args['paths'] or [], args['k'], args['format'], args['batch_size'])
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); code = 0
+    sys.exit(code)

@@ -19,7 +19,8 @@ from .train import (History, EvalResult, fit, evaluate, get_device, set_threads,
 
 # %% auto #0
 __all__ = ['SEED_RECIPE', 'CPU_RECIPE', 'ConvBN', 'BasicBlock', 'LandmarkCNN', 'model_summary', 'count_flops', 'print_summary',
-           'build_model', 'TrainResult', 'train_landmarks', 'results_table', 'landmark_train', 'landmark_train_cli']
+           'build_model', 'TrainResult', 'train_landmarks', 'results_table', 'landmark_train', 'parse_cli_args',
+           'landmark_train_cli']
 
 # %% ../nbs/02_scratch.ipynb #3fe85ffb
 class ConvBN(nn.Sequential):
@@ -262,10 +263,16 @@ def _underscore_flags(argv:list) -> list:
         out.append(a)
     return out
 
+def parse_cli_args(func, # A `@call_parse` function
+                   prog:str, # The command's name, for usage and errors
+                  ) -> dict: # Its arguments from `sys.argv`, long options spelled with dashes or underscores
+    "Parse the command line for `func` as `@call_parse` would, accepting `--batch-size` for `--batch_size`."
+    args = vars(anno_parser(func.__wrapped__, prog=prog).parse_args(_underscore_flags(sys.argv[1:])))
+    args.pop('pdb', None); args.pop('xtra', None)
+    return args
+
 def landmark_train_cli():
     "The `landmark_train` console script: `landmark_train`'s options, with dashes or underscores."
-    p = anno_parser(landmark_train.__wrapped__, prog='landmark_train')
-    args = vars(p.parse_args(_underscore_flags(sys.argv[1:])))
-    args.pop('pdb', None); args.pop('xtra', None)
+    args = parse_cli_args(landmark_train, 'landmark_train')
     try: landmark_train(**args)
     except (ValueError, OSError) as e: sys.exit(f'landmark_train: error: {e}')  # bad data, bad option values: one line, exit 1
