@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_app.ipynb #d134fbf9
 from __future__ import annotations
-import io, os, subprocess, sys, tempfile
+import io, subprocess, sys, tempfile
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +13,8 @@ import ipywidgets as widgets
 from fastcore.script import call_parse
 from PIL import Image
 
-from .data import read_image, BadImageError, display_name
-from .export import (Predictor, Prediction, ExportedPredictor, load_predictor, predictor_from_checkpoint,
+from .data import read_image, BadImageError
+from .export import (Prediction, ExportedPredictor, load_predictor, predictor_from_checkpoint,
                                         predict_image, image_to_tensor, NO_LANDMARK)
 
 # %% auto #0
@@ -33,12 +33,12 @@ def open_model(path:str|Path, # An export (.pt, .pt2, .onnx) or a training check
         raise
 
 def classify_upload(predictor, # A `Predictor` or an `ExportedPredictor`
-                    data:bytes, # The uploaded file's bytes
+                    data, # The uploaded file's bytes (or the image already decoded from them)
                     k:int=5, # Landmarks to return
                     name:str='upload', # The file's name, for messages
                    ) -> Prediction:
     "Classify the bytes of an uploaded file; a file that is not a readable image raises `BadImageError` naming it."
-    try: return predict_image(predictor, bytes(data), k)
+    try: return predict_image(predictor, data if isinstance(data, Image.Image) else bytes(data), k)
     except BadImageError as e: raise BadImageError(name, e.reason) from None
 
 # %% ../nbs/05_app.ipynb #fd716b78
@@ -106,8 +106,8 @@ class LandmarkApp(widgets.VBox):
         if not self.upload.value: self.status.value = 'Choose a photo first.'; return
         f = self.upload.value[0]; name = f.get('name', 'upload')
         try:
-            img = read_image(bytes(f['content']))
-            pred = classify_upload(self.predictor, f['content'], self.k, name)
+            img = read_image(bytes(f['content']))  # decoded once: for the thumbnail and the prediction
+            pred = classify_upload(self.predictor, img, self.k, name)
         except BadImageError as e:
             self._clear(); self.status.value = f'Cannot classify {name}: {e.reason}'; return
         except Exception as e:  # never a traceback in the app

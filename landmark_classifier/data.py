@@ -5,7 +5,7 @@
 # %% ../nbs/00_data.ipynb #f0380fff
 from __future__ import annotations
 import hashlib, json, math, os, random, re, shutil, stat, struct, tempfile, urllib.parse, urllib.request, warnings, zipfile, zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 
@@ -542,7 +542,7 @@ def _volcano(p, r):
 def _snow_peak(p, r):
     pts = [(0, _G), (.18, _G-.35), (.3, _G-.3), (.5+r.uniform(-.1, .1), _G-.85), (.68, _G-.4), (.8, _G-.48), (1, _G)]
     p.poly(pts)
-    a, b, c = pts[2], pts[3], pts[4]
+    b, c = pts[3], pts[4]
     p.poly([(b[0]-.12, b[1]+.22), b, (b[0]+.1, b[1]+.2), (b[0]+.03, b[1]+.26), (b[0]-.04, b[1]+.19)], (245, 248, 255, 255))
     p.poly([b, c, (c[0]-.05, _G)], p.dark)
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_demo.ipynb #2df252a4
 from __future__ import annotations
-import json, shutil, statistics, sys, time, warnings
+import json, statistics, sys, time
 from pathlib import Path
 
 import torch
@@ -14,13 +14,14 @@ from .data import resolve_data, get_data_loaders, check_dataset, display_name, I
 from .scratch import train_landmarks, CPU_RECIPE, parse_cli_args
 from .transfer import TRANSFER_CPU_RECIPE
 from .export import (predictor_from_checkpoint, calibrate, export_torchscript, load_predictor, predict_files,
-                                        plot_reliability, expected_calibration_error, _logits, image_to_tensor, Prediction)
+                                        plot_reliability, expected_calibration_error)
+from .train import loader_logits
 
 # %% auto #0
 __all__ = ['run_demo', 'results_markdown', 'landmark_demo', 'landmark_demo_cli']
 
 # %% ../nbs/06_demo.ipynb #6e11aa0d
-def _latency_ms(path:Path, size:int, calls:int=20) -> float:
+def _latency_ms(path:Path, calls:int=20) -> float:
     "Median single-image latency of an exported model, in milliseconds, on a 480x640 photo tensor."
     pred = load_predictor(path); x = torch.rand(1, 3, 480, 640)
     pred(x); times = []
@@ -32,7 +33,7 @@ def _calibrate_export(run:Path, models:Path, name:str, size:int, stats, report:P
     pred = predictor_from_checkpoint(run/'best.pt')
     dls = get_data_loaders(json.loads((run/'metrics.json').read_text())['data'], size=size, stats=stats, num_workers=0)
     cal = calibrate(pred, dls['valid'])
-    logits, y = _logits(pred.model, dls['test'])
+    logits, y = loader_logits(pred.model, dls['test'])
     cal['test_ece_before'] = expected_calibration_error(logits.softmax(1), y)
     cal['test_ece_after'] = expected_calibration_error((logits/cal['temperature']).softmax(1), y)
     path = export_torchscript(pred, models/f'{name}.pt')
@@ -40,10 +41,10 @@ def _calibrate_export(run:Path, models:Path, name:str, size:int, stats, report:P
     fig, axs = plt.subplots(1, 2, figsize=(8, 4))
     plot_reliability(logits.softmax(1), y, axs[0], f'{name}: before'); plot_reliability((logits/cal['temperature']).softmax(1), y, axs[1], f'{name}: calibrated')
     fig.tight_layout(); fig.savefig(report/f'{name}_reliability.png', dpi=100); plt.close(fig)
-    return dict(cal, export=str(path), latency_ms=_latency_ms(path, size))
+    return dict(cal, export=str(path), latency_ms=_latency_ms(path))
 
 # %% ../nbs/06_demo.ipynb #0ac869e1
-def _model_card(report:Path, data:str, info, results:dict, budget:float, elapsed:float) -> str:
+def _model_card(data:str, info, results:dict, budget:float, elapsed:float) -> str:
     rows = '\n'.join(f"| {n} | {r['test_accuracy']:.1%} | {r['test_top5']:.1%} | {r['train_seconds']/60:.1f} min | {r['model_mb']:.1f} MB | {r['latency_ms']:.1f} ms | {r['test_ece_before']:.3f} -> {r['test_ece_after']:.3f} |"
                      for n, r in results.items())
     recipes = '\n'.join(f"- **{n}**: {r.get('arch')} at {r['size']} px; {json.dumps(r['recipe'])}; {r['epochs']} epochs in the budget; weights: {r.get('weights') or 'random initialisation'}"
@@ -97,7 +98,7 @@ def run_demo(data:str='synthetic', # 'synthetic', 'udacity' or a dataset folder
         metrics = json.loads((out/name/'metrics.json').read_text())
         metrics.update(_calibrate_export(out/name, models, name, recipe['size'], IMAGENET_STATS if model == 'transfer' else None, out))
         results[name] = metrics
-    test_photos = sorted((root/'test').rglob('*.jpg'))[::max(1, len(list((root/'test').rglob('*.jpg')))//50)]
+    all_test = sorted((root/'test').rglob('*.jpg')); test_photos = all_test[::max(1, len(all_test)//50)]
     with open(out/'predictions.csv', 'w') as f:
         f.write('path,actual,' + ','.join(f'{n}_prediction,{n}_probability' for n in results) + '\n')
         preds = {n: dict(predict_files(load_predictor(models/f'{n}.pt'), test_photos, k=1)) for n in results}
@@ -105,7 +106,7 @@ def run_demo(data:str='synthetic', # 'synthetic', 'udacity' or a dataset folder
             cells = [f'{preds[n][p].label},{preds[n][p].top[0][1]:.4f}' for n in results]
             f.write(f'{p.relative_to(root)},{display_name(p.parent.name)},' + ','.join(cells) + '\n')
     elapsed = time.perf_counter() - t0
-    (out/'MODEL_CARD.md').write_text(_model_card(out, str(data), info, results, budget, elapsed))
+    (out/'MODEL_CARD.md').write_text(_model_card(str(data), info, results, budget, elapsed))
     (out/'results.json').write_text(json.dumps(results, indent=1, default=str))
     return results
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_export.ipynb #d6a4e301
 from __future__ import annotations
-import csv, io, json, math, os, sys, time, warnings
+import csv, io, json, os, sys, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List
@@ -16,8 +16,8 @@ from fastcore.script import call_parse, Param
 from PIL import Image
 from torch import nn
 
-from .data import read_image, BadImageError, display_name, find_image_files, IMAGE_EXTENSIONS, IMAGENET_STATS
-from .train import load_checkpoint
+from .data import read_image, BadImageError, display_name, IMAGE_EXTENSIONS, IMAGENET_STATS
+from .train import load_checkpoint, loader_logits
 
 # %% auto #0
 __all__ = ['NO_LANDMARK', 'Predictor', 'predictor_from_checkpoint', 'export_torchscript', 'export_pt2', 'export_onnx',
@@ -208,12 +208,6 @@ def predict_image(predictor, # A `Predictor` or an `ExportedPredictor`
     return Prediction(top, top[0][1] >= predictor.threshold)
 
 # %% ../nbs/04_export.ipynb #eb36574b
-@torch.no_grad()
-def _logits(model:nn.Module, dl) -> tuple[torch.Tensor, torch.Tensor]:
-    model.eval(); out, ys = [], []
-    for xb, yb in dl: out.append(model(xb).float()); ys.append(yb)
-    return torch.cat(out), torch.cat(ys)
-
 def expected_calibration_error(probs:torch.Tensor, # [N, C] probabilities
                                targets:torch.Tensor, # [N] labels
                                n_bins:int=15, # Confidence bins
@@ -243,7 +237,7 @@ def calibrate(predictor:Predictor, # The predictor to calibrate, in place
               accept:float=0.95, # Fraction of validation images whose top probability should clear the threshold
              ) -> dict: # ECE before and after, the temperature and the threshold
     "Fit the temperature and the 'no known landmark' threshold on the validation set."
-    logits, targets = _logits(predictor.model, valid_dl)
+    logits, targets = loader_logits(predictor.model, valid_dl)
     before = expected_calibration_error(logits.softmax(1), targets)
     t = fit_temperature(logits, targets)
     probs = (logits/t).softmax(1)

@@ -13,8 +13,8 @@ from fastcore.script import call_parse, anno_parser
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .data import get_data_loaders, resolve_data, IMAGENET_STATS
-from .train import (History, EvalResult, fit, evaluate, get_device, set_threads, load_checkpoint,
+from .data import get_data_loaders, IMAGENET_STATS
+from .train import (History, EvalResult, fit, evaluate, set_threads, load_checkpoint,
                                        plot_history, plot_confusion_matrix, plot_top_losses, per_class_accuracy)
 
 # %% auto #0
@@ -145,7 +145,7 @@ class TrainResult:
     def __repr__(self): return f'TrainResult(test accuracy {self.test.accuracy:.1%}, top-5 {self.test.top5:.1%}, {len(self.history)} epochs in {self.seconds:.0f} s, out=.../{self.out.name})'
 
 def _save_plots(res:TrainResult, dls):
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     for name, fig in (('history', plot_history(res.history)),
                       ('confusion_matrix', plot_confusion_matrix(res.test.targets, res.test.preds, dls.classes)),
                       ('top_losses', plot_top_losses(res.test, dls['test'], k=9))):

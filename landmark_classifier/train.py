@@ -18,8 +18,8 @@ from .data import display_name
 
 # %% auto #0
 __all__ = ['set_seed', 'get_device', 'set_threads', 'get_optimizer', 'get_loss', 'get_scheduler', 'save_atomic',
-           'load_checkpoint', 'History', 'fit', 'EvalResult', 'evaluate', 'LRFind', 'lr_find', 'plot_history',
-           'per_class_accuracy', 'confusion_matrix', 'plot_confusion_matrix', 'plot_top_losses']
+           'load_checkpoint', 'History', 'loader_logits', 'fit', 'EvalResult', 'evaluate', 'LRFind', 'lr_find',
+           'plot_history', 'per_class_accuracy', 'confusion_matrix', 'plot_confusion_matrix', 'plot_top_losses']
 
 # %% ../nbs/01_train.ipynb #3869cd4c
 def set_seed(seed:int=42, # The seed
@@ -176,18 +176,25 @@ def _run_epoch(model, dl, loss_fn, opt, sched, device, amp_dtype, scaler, channe
     return total/max(n, 1)
 
 @torch.no_grad()
-def _evaluate_loader(model, dl, device, amp_dtype=None, channels_last=False):
+def loader_logits(model:nn.Module, # The network; returns logits
+                  dl, # A loader of (images, labels)
+                  device:torch.device=torch.device('cpu'), # Where the model runs
+                  amp_dtype=None, # Autocast dtype, or None for full precision
+                  channels_last:bool=False, # Feed channels-last batches
+                 ) -> tuple: # ([N, C] float32 logits, [N] labels), on the CPU
+    "The model's logits and the labels over a whole loader, in evaluation mode."
     if len(dl.dataset) == 0: raise ValueError('nothing to evaluate: the loader holds no images (is the validation split empty?)')
-    model.eval(); losses, probs, targets = [], [], []
+    model.eval(); logits, targets = [], []
     for xb, yb in dl:
         xb, yb = _to(xb, yb, device, channels_last)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-            logits = model(xb)
-        logits = logits.float()
-        losses.append(F.cross_entropy(logits, yb, reduction='sum').item())
-        probs.append(logits.softmax(1).cpu()); targets.append(yb.cpu())
-    probs, targets = torch.cat(probs), torch.cat(targets)
-    return sum(losses)/max(len(targets), 1), probs, targets
+            logits.append(model(xb).float().cpu())
+        targets.append(yb.cpu())
+    return torch.cat(logits), torch.cat(targets)
+
+def _evaluate_loader(model, dl, device, amp_dtype=None, channels_last=False):
+    logits, targets = loader_logits(model, dl, device, amp_dtype, channels_last)
+    return F.cross_entropy(logits, targets).item(), logits.softmax(1), targets
 
 # %% ../nbs/01_train.ipynb #074e2a5d
 def fit(model:nn.Module, # The network; returns logits
