@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from fastcore.parallel import parallel
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps, UnidentifiedImageError
 from torch.utils.data import DataLoader, Dataset
@@ -23,8 +24,8 @@ __all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTENSIONS', 'LANDMARK_DRAWINGS', 'SYNTHET
            'make_synthetic_landmarks', 'DownloadError', 'UnsafeArchiveError', 'extract_zip_safely',
            'download_landmarks', 'DatasetLayoutError', 'find_image_files', 'DatasetInfo', 'check_dataset',
            'BadImageWarning', 'scan_images', 'compute_mean_std', 'train_transforms', 'eval_transforms', 'display_name',
-           'LandmarkImages', 'stratified_split', 'resolve_data', 'DataLoaders', 'default_num_workers',
-           'get_data_loaders', 'show_batch']
+           'LandmarkImages', 'stratified_split', 'DecodedCache', 'CachedImages', 'BatchAugment', 'resolve_data',
+           'DataLoaders', 'default_num_workers', 'get_data_loaders', 'show_batch']
 
 # %% ../nbs/00_data.ipynb #03a0d7d7
 def cache_dir(*parts:str, # Sub-folders inside the cache
@@ -1045,6 +1046,129 @@ def stratified_split(items:list, # (path, label) pairs
     key = lambda it: (it[1], str(it[0]))
     return sorted(train, key=key), sorted(valid, key=key)
 
+# %% ../nbs/00_data.ipynb #59724bc6
+def _decode_square(path, side:int) -> np.ndarray:
+    "Decode `path`, resize its shorter side to `side` and cut the centre square: a [3, side, side] uint8 array."
+    with open_image(path) as img:
+        img.draft('RGB', (side, side))  # JPEG: decode at a reduced scale that still covers `side`
+        img = read_image(img)
+    w, h = img.size; s = side/min(w, h)
+    img = img.resize((max(side, round(w*s)), max(side, round(h*s))), Image.BILINEAR)
+    left, top = (img.width - side)//2, (img.height - side)//2
+    return np.asarray(img.crop((left, top, left + side, top + side))).transpose(2, 0, 1)
+
+class DecodedCache:
+    "The images of a dataset decoded once, resized to `side` and centre-cropped, in a memory-mapped `uint8` array filled on first use."
+    def __init__(self,
+                 root:str|Path, # The dataset root (train/ and test/)
+                 side:int, # Side of the stored squares
+                 folder:str|Path|None=None, # Where the arrays live; default `cache_dir('decoded')`
+                ):
+        self.root, self.side = Path(root), side
+        self.files = find_image_files(self.root/'train') + find_image_files(self.root/'test')
+        self.slot = {str(p): i for i, p in enumerate(self.files)}
+        folder = Path(folder or cache_dir('decoded')); folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder/f'{_content_key(self.files, self.root)}_{side}px'
+        if not self.path.exists(): self._create()
+        self._data = self._filled = None  # opened lazily, once in each process
+    def _create(self):
+        tmp = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=f'.{self.path.name}.'))
+        np.lib.format.open_memmap(tmp/'images.npy', 'w+', np.uint8, (len(self.files), 3, self.side, self.side)).flush()
+        np.lib.format.open_memmap(tmp/'filled.npy', 'w+', np.uint8, (len(self.files),)).flush()
+        try: os.rename(tmp, self.path)  # atomic; another process may have made it first
+        except OSError: shutil.rmtree(tmp, ignore_errors=True)
+    def _open(self):
+        if self._data is None:
+            self._data = np.load(self.path/'images.npy', mmap_mode='r+'); self._filled = np.load(self.path/'filled.npy', mmap_mode='r+')
+    def __getitem__(self, path) -> np.ndarray: # [3, side, side] uint8
+        "The stored square of image `path`, decoding and storing it first if needed; `BadImageError` if it cannot be read."
+        i = self.slot.get(str(path))
+        if i is None: raise KeyError(f'{path} is not an image of {self.root}')
+        self._open()
+        if not self._filled[i]:
+            self._data[i] = _decode_square(path, self.side)
+            self._filled[i] = 1  # flagged after the pixels are in place
+        return self._data[i]
+    @property
+    def n_filled(self) -> int:
+        "How many images are stored so far."
+        self._open(); return int(self._filled.sum())
+    def __getstate__(self): return {**self.__dict__, '_data': None, '_filled': None}  # each process maps the file itself
+    def __len__(self): return len(self.files)
+    def __repr__(self): return f'DecodedCache({self.root.name}, {self.side} px, {self.n_filled}/{len(self)} stored, at {self.path.name})'
+
+# %% ../nbs/00_data.ipynb #9b852c48
+class CachedImages(Dataset):
+    "Stored `uint8` squares and labels from a list of `(path, label)` pairs, read through a `DecodedCache`."
+    def __init__(self,
+                 items:list, # (path, label) pairs, all inside the cache's dataset
+                 classes:list, # Class names, indexed by label
+                 cache:DecodedCache, # Where the decoded images live
+                 stats:tuple=IMAGENET_STATS, # (mean, std) the batches are normalised with, kept for display
+                ):
+        self.items, self.classes, self.cache, self.stats = list(items), list(classes), cache, stats
+        self._reported = set()
+    def __len__(self): return len(self.items)
+    def __getitem__(self, i):
+        for k in range(len(self.items)):
+            path, label = self.items[(i+k) % len(self.items)]
+            try: return torch.from_numpy(np.array(self.cache[path])), label
+            except BadImageError as e:
+                if path not in self._reported:
+                    self._reported.add(path); warnings.warn(BadImageWarning(f'skipped unreadable image file: {e}'))
+        raise RuntimeError('no readable image in this dataset')
+    def __repr__(self): return f'CachedImages({len(self)} images, {len(self.classes)} classes, {self.cache.side} px)'
+
+_GREY = (0.299, 0.587, 0.114)
+
+def _hue_matrices(turns:torch.Tensor) -> torch.Tensor:
+    "[B, 3, 3] RGB matrices that rotate the hue by `turns` (YIQ rotation; grey stays grey)."
+    to_yiq = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+    c, s = (2*math.pi*turns).cos(), (2*math.pi*turns).sin()
+    rot = torch.zeros(len(turns), 3, 3); rot[:, 0, 0] = 1
+    rot[:, 1, 1], rot[:, 1, 2], rot[:, 2, 1], rot[:, 2, 2] = c, -s, s, c
+    return torch.linalg.inv(to_yiq) @ rot @ to_yiq
+
+class BatchAugment:
+    "A `collate_fn` that stacks `uint8` squares and augments the batch as one tensor: crop, flip, rotation, colour jitter, normalisation."
+    def __init__(self,
+                 size:int, # Side of the output images
+                 stats:tuple=IMAGENET_STATS, # (mean, std) to normalise with
+                 scale:tuple=(0.35, 1.0), # Range of the crop's area, as a fraction of the image
+                 ratio:tuple=(3/4, 4/3), # Range of the crop's aspect ratio
+                 degrees:float=10., # Largest rotation
+                 jitter:tuple=(0.3, 0.3, 0.3, 0.03), # Brightness, contrast and saturation ranges, and hue in turns
+                ):
+        self.size, self.scale, self.ratio, self.degrees, self.jitter = size, scale, ratio, degrees, jitter
+        self.mean, self.std = (torch.tensor(v).view(1, 3, 1, 1) for v in stats)
+    def augment(self, x:torch.Tensor, # [B, 3, H, W] uint8 images
+               ) -> torch.Tensor: # [B, 3, size, size] float in [0, 1]
+        "Random resized crop, flip and rotation through one affine grid, then colour jitter."
+        B = len(x); u = lambda: torch.rand(B)
+        area = self.scale[0] + (self.scale[1] - self.scale[0])*u()
+        aspect = (math.log(self.ratio[0]) + math.log(self.ratio[1]/self.ratio[0])*u()).exp()
+        w, h = (area*aspect).sqrt().clamp(max=1), (area/aspect).sqrt().clamp(max=1)  # crop sides, fractions of the image
+        flip = torch.where(u() < 0.5, -1., 1.)
+        angle = torch.deg2rad(self.degrees*(2*u() - 1)); c, s = angle.cos(), angle.sin()
+        tx, ty = (1 - w)*(2*u() - 1), (1 - h)*(2*u() - 1)
+        theta = torch.stack([torch.stack([c*w*flip, -s*h, tx], 1), torch.stack([s*w*flip, c*h, ty], 1)], 1)
+        grid = F.affine_grid(theta, (B, 3, self.size, self.size), align_corners=False)
+        y = F.grid_sample(x.float().div_(255), grid, mode='bilinear', padding_mode='reflection', align_corners=False)
+        b, ct, sat, hue = self.jitter
+        grey = torch.tensor(_GREY).view(1, 3, 1, 1)
+        y = (y*(1 + b*(2*u() - 1)).view(B, 1, 1, 1)).clamp_(0, 1)
+        fc = (1 + ct*(2*u() - 1)).view(B, 1, 1, 1)
+        y = (fc*y + (1 - fc)*(y*grey).sum(1, keepdim=True).mean((2, 3), keepdim=True)).clamp_(0, 1)
+        fs = (1 + sat*(2*u() - 1)).view(B, 1, 1, 1)
+        y = fs*y + (1 - fs)*(y*grey).sum(1, keepdim=True)
+        return torch.einsum('bij,bjhw->bihw', _hue_matrices(hue*(2*u() - 1)), y).clamp_(0, 1)
+    def __call__(self, batch:list, # (uint8 image, label) pairs from `CachedImages`
+                ) -> tuple: # ([B, 3, size, size] normalised float images, [B] labels)
+        "Collate and augment one batch."
+        x = torch.stack([im for im, _ in batch]); y = torch.tensor([l for _, l in batch])
+        return (self.augment(x) - self.mean)/self.std, y
+    def __repr__(self): return f'BatchAugment(size={self.size}, scale={self.scale}, degrees={self.degrees}, jitter={self.jitter})'
+
 # %% ../nbs/00_data.ipynb #eaca801e
 def resolve_data(data:str|Path='synthetic', # 'synthetic', 'udacity' or a dataset folder
                 ) -> Path: # The dataset root
@@ -1085,6 +1209,7 @@ def get_data_loaders(root:str|Path='synthetic', # Dataset folder, 'synthetic' or
                      size:int=224, # Side of the images the model sees
                      stats:tuple|None=None, # (mean, std) to normalise with; default: the dataset's own
                      resize:int|None=None, # Shorter side before the evaluation crop; default `round(size*256/224)`
+                     cache:bool=False, # Train from a `DecodedCache` with `BatchAugment`: decode once, augment whole batches
                     ) -> DataLoaders:
     "Train, valid and test loaders for a dataset in the Udacity layout."
     root = resolve_data(root)
@@ -1101,8 +1226,9 @@ def get_data_loaders(root:str|Path='synthetic', # Dataset folder, 'synthetic' or
     # augments exactly as an uninterrupted one (starting forked workers costs a fraction of a second per epoch).
     kw = dict(batch_size=batch_size, num_workers=num_workers, pin_memory=torch.cuda.is_available())
     make = lambda its, tfm: LandmarkImages(its, info.classes, tfm, stats)
-    loaders = {'train': DataLoader(make(train, train_transforms(size, stats)), shuffle=True, drop_last=len(train) > batch_size,
-                                   generator=torch.Generator().manual_seed(seed), **kw),
+    if cache: train_ds, kw_train = CachedImages(train, info.classes, DecodedCache(root, resize or round(size*256/224)), stats), dict(collate_fn=BatchAugment(size, stats))
+    else: train_ds, kw_train = make(train, train_transforms(size, stats)), {}
+    loaders = {'train': DataLoader(train_ds, shuffle=True, drop_last=len(train) > batch_size, generator=torch.Generator().manual_seed(seed), **kw, **kw_train),
                'valid': DataLoader(make(valid, eval_transforms(size, stats, resize)), shuffle=False, **kw),
                'test': DataLoader(make(items['test'], eval_transforms(size, stats, resize)), shuffle=False, **kw)}
     return DataLoaders(loaders, info.classes, stats, size, root)
