@@ -1080,7 +1080,8 @@ class DecodedCache:
     def _open(self):
         if self._data is None:
             self._data = np.load(self.path/'images.npy', mmap_mode='r+'); self._filled = np.load(self.path/'filled.npy', mmap_mode='r+')
-    def __getitem__(self, path) -> np.ndarray: # [3, side, side] uint8
+    def __getitem__(self, path, # An image file of the dataset
+                   ) -> np.ndarray: # [3, side, side] uint8
         "The stored square of image `path`, decoding and storing it first if needed; `BadImageError` if it cannot be read."
         i = self.slot.get(str(path))
         if i is None: raise KeyError(f'{path} is not an image of {self.root}')

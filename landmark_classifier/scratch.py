@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from fastcore.script import call_parse, anno_parser
+from fastcore.script import call_parse, anno_parser, store_true
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .data import get_data_loaders, IMAGENET_STATS
-from .train import (History, EvalResult, fit, evaluate, set_threads, load_checkpoint,
+from .train import (History, EvalResult, fit, evaluate, set_threads, load_checkpoint, init_distributed, main_first, dist_info, set_seed,
                                        plot_history, plot_confusion_matrix, plot_top_losses, per_class_accuracy)
 
 # %% auto #0
@@ -139,10 +139,12 @@ class TrainResult:
     "What `train_landmarks` produced."
     model: nn.Module # The network with its best weights (lowest valid loss)
     history: History # Per-epoch records
-    test: EvalResult # Evaluation on the test split
+    test: EvalResult|None # Evaluation on the test split (None on the ranks other than 0 of a `torchrun` job)
     out: Path # The report folder
     seconds: float # Wall-clock training time
-    def __repr__(self): return f'TrainResult(test accuracy {self.test.accuracy:.1%}, top-5 {self.test.top5:.1%}, {len(self.history)} epochs in {self.seconds:.0f} s, out=.../{self.out.name})'
+    def __repr__(self):
+        scores = f'test accuracy {self.test.accuracy:.1%}, top-5 {self.test.top5:.1%}, ' if self.test is not None else ''
+        return f'TrainResult({scores}{len(self.history)} epochs in {self.seconds:.0f} s, out=.../{self.out.name})'
 
 def _save_plots(res:TrainResult, dls):
     import matplotlib.pyplot as plt
@@ -177,13 +179,19 @@ def train_landmarks(data:str|Path='synthetic', # 'synthetic', 'udacity' or a dat
                     weights:str|None='imagenet', # Pretrained weights for model='transfer': 'imagenet', a file, or None
                     freeze_epochs:int=1, # Head-only epochs before fine-tuning everything, for model='transfer'
                     lr_mult:float=10., # The body trains at lr / lr_mult, for model='transfer'
+                    cache:bool=False, # Train from the decoded-image cache with whole-batch augmentation (see `DecodedCache`)
+                    stop_after:int|None=None, # Stop after this many epochs of this call (the schedule still plans for `epochs`); resume later
                    ) -> TrainResult:
-    "Train a landmark classifier end to end and write its report folder."
+    "Train a landmark classifier end to end and write its report folder; under `torchrun`, with every rank."
+    info = init_distributed(device)
     set_threads(threads)
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    if info.main: out.mkdir(parents=True, exist_ok=True)
     pretrained = model == 'transfer' and weights is not None
-    dls = get_data_loaders(data, batch_size=batch_size, valid_size=valid_size, num_workers=num_workers, limit=limit, seed=seed, size=size,
-                           stats=IMAGENET_STATS if pretrained else None)
+    with main_first():  # rank 0 generates or downloads the data, measures it and makes its cache; the other ranks find them made
+        dls = get_data_loaders(data, batch_size=batch_size, valid_size=valid_size, num_workers=num_workers, limit=limit, seed=seed, size=size,
+                               stats=IMAGENET_STATS if pretrained else None, cache=cache)
+    set_seed(seed)  # the same initial weights on every run with this seed
     net = build_model(model, len(dls.classes), dropout, arch, weights)
     meta = dict(model=model, arch=arch if model == 'transfer' else 'LandmarkCNN', num_classes=len(dls.classes), dropout=dropout, size=size,
                 stats=[list(v) for v in dls.stats], data=str(dls.root), weights=getattr(net, '_weights_source', None),
@@ -193,10 +201,12 @@ def train_landmarks(data:str|Path='synthetic', # 'synthetic', 'udacity' or a dat
     t0 = time.perf_counter()
     if model == 'transfer':
         from landmark_classifier.transfer import fine_tune
-        if resume is not None: raise ValueError('--resume is for scratch runs; a transfer run restarts from its pretrained weights')
+        if resume is not None or stop_after is not None:
+            raise ValueError('--resume and --stop-after are for scratch runs; a transfer run restarts from its pretrained weights')
         history = fine_tune(net, dls, epochs=epochs, freeze_epochs=freeze_epochs, base_lr=lr, lr_mult=lr_mult, out=out, max_seconds=max_seconds, **kw)
-    else: history = fit(net, dls, epochs=epochs, lr=lr, max_seconds=max_seconds, out=out, resume=resume, **kw)
+    else: history = fit(net, dls, epochs=epochs, lr=lr, max_seconds=max_seconds, out=out, resume=resume, stop_after=stop_after, **kw)
     seconds = time.perf_counter() - t0
+    if not info.main: return TrainResult(net, history, None, out, seconds)  # rank 0 tests the model and writes the report
     history.save(out)  # for transfer runs: both steps, numbered on
     best = out/'best.pt' if (out/'best.pt').exists() else out/'frozen'/'best.pt'
     net.load_state_dict(load_checkpoint(best)['model'])
@@ -244,13 +254,20 @@ def landmark_train(data:str='synthetic', # 'synthetic', 'udacity' or a dataset f
                    weights:str='imagenet', # Pretrained weights for --model transfer: imagenet, a .pth file, or none
                    freeze_epochs:int=1, # Head-only epochs before fine-tuning everything (--model transfer)
                    lr_mult:float=10., # The body trains at lr / lr_mult (--model transfer)
+                   cache:store_true=False, # Decode each image once into a cache and augment whole batches: a faster loader
+                   stop_after:int=None, # Stop after this many epochs of this session; --resume OUT/last.pt continues (scratch model)
                   ):
-    "Train a landmark classifier; write checkpoints, history, metrics and plots to --out; print the test accuracy last."
-    res = train_landmarks(data, model, epochs, lr, batch_size, size, valid_size, dropout, opt, weight_decay, scheduler, patience,
-                          max_seconds, out, resume, limit, num_workers, threads, device, seed, progress=sys.stderr.isatty(),
-                          arch=arch, weights=None if str(weights).lower() == 'none' else weights, freeze_epochs=freeze_epochs, lr_mult=lr_mult)
-    print(f'report in {res.out}: history.csv, metrics.json, history.png, confusion_matrix.png, top_losses.png, best.pt, last.pt')
-    print(f'test accuracy: {res.test.accuracy:.1%} (top-5 {res.test.top5:.1%})')
+    "Train a landmark classifier; write checkpoints, history, metrics and plots to --out; print the test accuracy last. Runs under torchrun too."
+    try:
+        res = train_landmarks(data, model, epochs, lr, batch_size, size, valid_size, dropout, opt, weight_decay, scheduler, patience,
+                              max_seconds, out, resume, limit, num_workers, threads, device, seed, progress=sys.stderr.isatty(),
+                              arch=arch, weights=None if str(weights).lower() == 'none' else weights, freeze_epochs=freeze_epochs,
+                              lr_mult=lr_mult, cache=cache, stop_after=stop_after)
+    finally:
+        if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
+    if res.test is not None:  # rank 0 reports
+        print(f'report in {res.out}: history.csv, metrics.json, history.png, confusion_matrix.png, top_losses.png, best.pt, last.pt')
+        print(f'test accuracy: {res.test.accuracy:.1%} (top-5 {res.test.top5:.1%})')
     return res
 
 def _underscore_flags(argv:list) -> list:

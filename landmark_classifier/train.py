@@ -5,6 +5,7 @@
 # %% ../nbs/01_train.ipynb #fe39934a
 from __future__ import annotations
 import json, math, os, random, tempfile, time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,14 +13,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
 from .data import display_name
 
 # %% auto #0
 __all__ = ['set_seed', 'get_device', 'set_threads', 'get_optimizer', 'get_loss', 'get_scheduler', 'save_atomic',
-           'load_checkpoint', 'History', 'loader_logits', 'fit', 'EvalResult', 'evaluate', 'LRFind', 'lr_find',
-           'plot_history', 'per_class_accuracy', 'confusion_matrix', 'plot_confusion_matrix', 'plot_top_losses']
+           'load_checkpoint', 'DistInfo', 'dist_info', 'init_distributed', 'main_first', 'shard_loaders', 'History',
+           'loader_logits', 'fit', 'EvalResult', 'evaluate', 'LRFind', 'lr_find', 'plot_history', 'per_class_accuracy',
+           'confusion_matrix', 'plot_confusion_matrix', 'plot_top_losses']
 
 # %% ../nbs/01_train.ipynb #3869cd4c
 def set_seed(seed:int=42, # The seed
@@ -130,6 +134,87 @@ def _set_rng_state(state:dict, loader_gen:torch.Generator|None=None):
 
 def _tuplify(x): return tuple(_tuplify(v) for v in x) if isinstance(x, (list, tuple)) else x
 
+# %% ../nbs/01_train.ipynb #d8822b90
+@dataclass
+class DistInfo:
+    "Where this process stands in a `torchrun` job."
+    rank:int=0 # Rank among all processes
+    world_size:int=1 # Number of processes
+    local_rank:int=0 # Rank on this machine: the GPU it drives
+    @property
+    def main(self) -> bool:
+        "Whether this is the process that logs and writes files (rank 0)."
+        return self.rank == 0
+
+def dist_info() -> DistInfo:
+    "This process's rank, the number of processes and its local rank; `DistInfo(0, 1, 0)` outside a process group."
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return DistInfo(torch.distributed.get_rank(), torch.distributed.get_world_size(), int(os.environ.get('LOCAL_RANK', 0)))
+    return DistInfo()
+
+def init_distributed(device:str|None=None, # The device asked for; NCCL serves CUDA, gloo everything else
+                    ) -> DistInfo:
+    "Join the process group `torchrun` set up (once); in a single process, do nothing."
+    if int(os.environ.get('WORLD_SIZE', '1')) > 1 and torch.distributed.is_available() and not torch.distributed.is_initialized():
+        cuda = get_device(device).type == 'cuda'
+        if cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
+        torch.distributed.init_process_group('nccl' if cuda else 'gloo')
+    return dist_info()
+
+def _barrier():
+    if dist_info().world_size > 1: torch.distributed.barrier()
+
+# %% ../nbs/01_train.ipynb #ed2d5627
+@contextmanager
+def main_first():
+    "Run the block on rank 0 first; the other ranks run it after rank 0 has finished (and find its files)."
+    info = dist_info()
+    if not info.main: _barrier()
+    try: yield info
+    finally:
+        if info.main: _barrier()
+
+# %% ../nbs/01_train.ipynb #1c685fa3
+class _Stride(torch.utils.data.Sampler):
+    "Indices rank, rank + world_size, ...: a disjoint, unpadded part of a dataset for each rank."
+    def __init__(self, n, rank, world_size): self.idx = list(range(rank, n, world_size))
+    def __iter__(self): return iter(self.idx)
+    def __len__(self): return len(self.idx)
+
+def shard_loaders(dls:dict, # Loaders with 'train' and 'valid' keys, e.g. from `get_data_loaders`
+                  info:DistInfo|None=None, # This process's place; default `dist_info()`
+                  seed:int=42, # Seed of the training shuffle (the same on every rank)
+                 ) -> dict: # The same kind of dict, with this rank's 'train' and 'valid' loaders
+    "This rank's share of the training and validation loaders; other keys (such as 'test') are kept as they are."
+    info = info or dist_info()
+    train = dls['train']
+    if train.batch_size % info.world_size:
+        raise ValueError(f'the batch size ({train.batch_size}) must be a multiple of the number of processes ({info.world_size}): each takes an equal share')
+    def rebuild(dl, sampler, batch_size, drop_last):
+        return DataLoader(dl.dataset, batch_size=batch_size, sampler=sampler, num_workers=dl.num_workers, collate_fn=dl.collate_fn,
+                          pin_memory=dl.pin_memory, drop_last=drop_last, generator=torch.Generator().manual_seed(seed + info.rank))
+    new = dict(dls)
+    new['train'] = rebuild(train, DistributedSampler(train.dataset, info.world_size, info.rank, shuffle=True, seed=seed, drop_last=True),
+                           train.batch_size//info.world_size, train.drop_last)
+    new['valid'] = rebuild(dls['valid'], _Stride(len(dls['valid'].dataset), info.rank, info.world_size), dls['valid'].batch_size, False)
+    if hasattr(dls, 'classes'): new = type(dls)(new, dls.classes, dls.stats, dls.size, dls.root)
+    return new
+
+# %% ../nbs/01_train.ipynb #522abd09
+def _all_sum(values:list, device) -> list:
+    "Sum plain numbers over all ranks (a no-op in one process)."
+    if dist_info().world_size == 1: return values
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    torch.distributed.all_reduce(t)
+    return t.tolist()
+
+def _gather_objects(obj) -> list:
+    "Every rank's `obj`, in rank order (`[obj]` in one process)."
+    n = dist_info().world_size
+    if n == 1: return [obj]
+    out = [None]*n; torch.distributed.all_gather_object(out, obj)
+    return out
+
 # %% ../nbs/01_train.ipynb #b7ac9586
 class History(list):
     "Per-epoch training records: dicts with epoch, train_loss, valid_loss, valid_acc, lr and seconds."
@@ -173,7 +258,7 @@ def _run_epoch(model, dl, loss_fn, opt, sched, device, amp_dtype, scaler, channe
         if _steps_per_batch(sched): sched.step()
         total += loss.item()*len(yb); n += len(yb)
         if bar is not None: bar.update(1); bar.set_postfix(loss=f'{total/n:.3f}', refresh=False)
-    return total/max(n, 1)
+    return total, n
 
 @torch.no_grad()
 def loader_logits(model:nn.Module, # The network; returns logits
@@ -195,6 +280,12 @@ def loader_logits(model:nn.Module, # The network; returns logits
 def _evaluate_loader(model, dl, device, amp_dtype=None, channels_last=False):
     logits, targets = loader_logits(model, dl, device, amp_dtype, channels_last)
     return F.cross_entropy(logits, targets).item(), logits.softmax(1), targets
+
+def _valid_sums(model, dl, device, amp_dtype, channels_last) -> list:
+    "[summed loss, correct, count] of this rank's share of the validation set."
+    if len(dl.sampler) == 0: return [0., 0., 0.]
+    logits, targets = loader_logits(model, dl, device, amp_dtype, channels_last)
+    return [F.cross_entropy(logits, targets, reduction='sum').item(), (logits.argmax(1) == targets).sum().item(), len(targets)]
 
 # %% ../nbs/01_train.ipynb #074e2a5d
 def fit(model:nn.Module, # The network; returns logits
@@ -220,11 +311,14 @@ def fit(model:nn.Module, # The network; returns logits
         max_seconds:float|None=None, # Stop before an epoch that would end past this many seconds of this call
         meta:dict|None=None, # Plain values stored in both checkpoints: how to rebuild the model, the data's stats...
        ) -> History:
-    "Train `model`, validating every epoch; checkpoint to `out`; continue from `resume`."
-    device = get_device(device)
+    "Train `model`, validating every epoch; checkpoint to `out`; continue from `resume`. Under `torchrun`, train with all ranks."
+    device, info = get_device(device), dist_info()
+    if info.world_size > 1 and device.type == 'cuda' and device.index is None: device = torch.device('cuda', info.local_rank)
     amp_dtype = _amp_dtype(device) if (amp is None or amp) else None
     channels_last = device.type == 'cuda' if channels_last is None else channels_last
-    if seed is not None: set_seed(seed)
+    if seed is not None: set_seed(seed + info.rank)  # ranks draw different dropout masks and augmentations
+    if info.world_size > 1: dls = shard_loaders(dls, info, 0 if seed is None else seed)
+    progress = progress and info.main
     model.to(device)
     if channels_last: model.to(memory_format=torch.channels_last)
     loss_fn = loss_fn or get_loss()
@@ -232,7 +326,7 @@ def fit(model:nn.Module, # The network; returns logits
     sched = get_scheduler(optimizer, scheduler, epochs, len(dls['train']), warmup)
     scaler = torch.amp.GradScaler('cuda') if amp_dtype == torch.float16 else None
     loader_gen = getattr(dls['train'], 'generator', None)
-    if seed is not None and loader_gen is not None: loader_gen.manual_seed(seed)  # the same shuffles however often dls was used
+    if seed is not None and loader_gen is not None: loader_gen.manual_seed(seed + info.rank)  # the same shuffles however often dls was used
     history, start, best_loss, since_best = History(), 0, math.inf, 0
     if resume is not None:
         ck = load_checkpoint(resume)
@@ -241,20 +335,26 @@ def fit(model:nn.Module, # The network; returns logits
         if scaler is not None and ck.get('scaler'): scaler.load_state_dict(ck['scaler'])
         history, start = History(ck['history']), ck['epoch']
         best_loss, since_best = ck.get('best_loss', math.inf), ck.get('since_best', 0)
-        _set_rng_state(ck['rng'], loader_gen)
+        rng = ck.get('rng_ranks') or [ck['rng']]  # one state per rank of the run that wrote it
+        if info.rank < len(rng): _set_rng_state(rng[info.rank], loader_gen)
+    net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if info.world_size > 1 else model
     classes = list(getattr(dls, 'classes', []))
     out = Path(out) if out is not None else None
     t_start = time.perf_counter()
     epoch_bar = tqdm(range(start, epochs), desc='epochs', disable=not progress, initial=start, total=epochs, leave=False)
     for epoch in epoch_bar:
         t0 = time.perf_counter()
+        if isinstance(dls['train'].sampler, DistributedSampler): dls['train'].sampler.set_epoch(epoch)
         with tqdm(total=len(dls['train']), desc=f'epoch {epoch+1}', disable=not progress, leave=False) as bar:
-            train_loss = _run_epoch(model, dls['train'], loss_fn, optimizer, sched, device, amp_dtype, scaler, channels_last, bar)
-        valid_loss, probs, targets = _evaluate_loader(model, dls['valid'], device, amp_dtype, channels_last)
+            train_sum, train_n = _run_epoch(net, dls['train'], loss_fn, optimizer, sched, device, amp_dtype, scaler, channels_last, bar)
+        if info.world_size > 1:  # validate every rank with rank 0's batch-norm statistics, the ones that are saved
+            for b in model.buffers(): torch.distributed.broadcast(b, 0)
+        train_sum, train_n, v_sum, v_correct, v_n = _all_sum([train_sum, train_n, *_valid_sums(model, dls['valid'], device, amp_dtype, channels_last)], device)
+        if v_n == 0: raise ValueError('nothing to evaluate: the loader holds no images (is the validation split empty?)')
+        train_loss, valid_loss = train_sum/max(train_n, 1), v_sum/v_n
         lr_now = optimizer.param_groups[-1]['lr']
         if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau): sched.step(valid_loss)
-        rec = dict(epoch=epoch+1, train_loss=train_loss, valid_loss=valid_loss,
-                   valid_acc=(probs.argmax(1) == targets).float().mean().item(), lr=lr_now, seconds=time.perf_counter()-t0)
+        rec = dict(epoch=epoch+1, train_loss=train_loss, valid_loss=valid_loss, valid_acc=v_correct/v_n, lr=lr_now, seconds=time.perf_counter()-t0)
         history.append(rec)
         improved = valid_loss < best_loss
         if improved: best_loss, since_best = valid_loss, 0
@@ -262,19 +362,23 @@ def fit(model:nn.Module, # The network; returns logits
         if progress: tqdm.write(f"epoch {rec['epoch']:>3}/{epochs}  train_loss {train_loss:.4f}  valid_loss {valid_loss:.4f}  "
                                 f"valid_acc {rec['valid_acc']:.1%}  {rec['seconds']:.1f}s" + ('  *' if improved else ''))
         if out is not None:
-            state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-            if improved: save_atomic({'model': state, 'classes': classes, 'epoch': epoch+1, 'valid_loss': valid_loss, 'meta': meta or {}}, out/'best.pt')
-            save_atomic({'model': state, 'optimizer': optimizer.state_dict(), 'scheduler': sched.state_dict() if sched is not None else None,
-                         'scaler': scaler.state_dict() if scaler is not None else None, 'epoch': epoch+1, 'history': list(history),
-                         'best_loss': best_loss, 'since_best': since_best, 'classes': classes, 'meta': meta or {},
-                         'rng': _rng_state(loader_gen)}, out/'last.pt')
-            history.save(out)
+            rng = _gather_objects(_rng_state(loader_gen))
+            if info.main:  # rank 0 alone writes
+                state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+                if improved: save_atomic({'model': state, 'classes': classes, 'epoch': epoch+1, 'valid_loss': valid_loss, 'meta': meta or {}}, out/'best.pt')
+                save_atomic({'model': state, 'optimizer': optimizer.state_dict(), 'scheduler': sched.state_dict() if sched is not None else None,
+                             'scaler': scaler.state_dict() if scaler is not None else None, 'epoch': epoch+1, 'history': list(history),
+                             'best_loss': best_loss, 'since_best': since_best, 'classes': classes, 'meta': meta or {},
+                             'rng': rng[0], 'rng_ranks': rng}, out/'last.pt')
+                history.save(out)
+            _barrier()  # no rank runs ahead of the files
         if patience is not None and since_best >= patience:
             if progress: tqdm.write(f'stopping early: no better valid loss for {patience} epochs')
             break
         done = epoch + 1 - start
         if stop_after is not None and done >= stop_after: break
-        if max_seconds is not None and time.perf_counter() - t_start + rec['seconds'] > max_seconds:
+        over = max_seconds is not None and time.perf_counter() - t_start + rec['seconds'] > max_seconds
+        if _all_sum([float(over)], device)[0] > 0:  # every rank stops together
             if progress: tqdm.write(f'stopping: another epoch would pass the {max_seconds:.0f} s budget')
             break
     epoch_bar.close()
