@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_export.ipynb #d6a4e301
 from __future__ import annotations
-import csv, io, json, os, sys, warnings
+import contextlib, csv, io, json, os, sys, tempfile, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List
@@ -22,8 +22,8 @@ from .train import load_checkpoint, loader_logits
 # %% auto #0
 __all__ = ['NO_LANDMARK', 'Predictor', 'predictor_from_checkpoint', 'export_torchscript', 'export_pt2', 'export_onnx',
            'ExportedPredictor', 'load_predictor', 'Prediction', 'image_to_tensor', 'predict_image',
-           'expected_calibration_error', 'fit_temperature', 'calibrate', 'plot_reliability', 'iter_image_paths',
-           'predict_files', 'run_predict', 'landmark_predict', 'landmark_predict_cli']
+           'expected_calibration_error', 'fit_temperature', 'calibrate', 'plot_reliability', 'quantize_onnx',
+           'iter_image_paths', 'predict_files', 'run_predict', 'landmark_predict', 'landmark_predict_cli']
 
 # %% ../nbs/04_export.ipynb #c8bfdbf2
 class Predictor(nn.Module):
@@ -265,6 +265,42 @@ def plot_reliability(probs:torch.Tensor, # [N, C] probabilities
     ax.set_xlabel('confidence'); ax.set_ylabel('accuracy'); ax.set_xlim(0, 1); ax.set_ylim(0, 1)
     ax.set_title(f'{title}\nECE {expected_calibration_error(probs, targets):.3f}'); ax.legend(loc='upper left')
     return ax
+
+# %% ../nbs/04_export.ipynb #7bf29dce
+_CALIBRATION_METHODS = ('percentile', 'minmax', 'entropy')
+
+def quantize_onnx(model:str|Path, # An fp32 `.onnx` file from `export_onnx`
+                  images:list, # Calibration pictures (paths or PIL images): a few per class from the training split
+                  path:str|Path, # Destination, conventionally `model.int8.onnx`
+                  method:str='percentile', # How activation ranges are set: 'percentile', 'minmax' or 'entropy'
+                 ) -> Path:
+    "Static int8 quantisation with ONNX Runtime: per-channel int8 weights, uint8 activations ranged on `images`; metadata kept."
+    try:
+        import onnx
+        from onnxruntime.quantization import quantize_static, CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType
+        from onnxruntime.quantization.shape_inference import quant_pre_process
+    except ImportError: raise ImportError('quantisation needs onnx and onnxruntime: pip install "landmark_classifier[onnx]"') from None
+    if method not in _CALIBRATION_METHODS: raise ValueError(f'unknown calibration method {method!r}: choose one of {", ".join(_CALIBRATION_METHODS)}')
+    if not images: raise ValueError('quantisation needs calibration images: pass a few per class from the training split')
+    model, path = Path(model), Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    class _Reader(CalibrationDataReader):
+        def __init__(self): self.it = iter(images)
+        def get_next(self):
+            img = next(self.it, None)
+            return None if img is None else {'images': image_to_tensor(read_image(img)).float().div(255).numpy()}
+    with tempfile.TemporaryDirectory() as d, contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints its settings
+        pre = Path(d)/'pre.onnx'
+        quant_pre_process(str(model), str(pre), skip_symbolic_shape=True)  # graph clean-up and shapes; symbolic shapes trip on the dynamic crop
+        quantize_static(str(pre), str(path), _Reader(), quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8, op_types_to_quantize=['Conv', 'Gemm', 'MatMul', 'Add', 'GlobalAveragePool'],
+                        calibrate_method={'percentile': CalibrationMethod.Percentile, 'minmax': CalibrationMethod.MinMax,
+                                          'entropy': CalibrationMethod.Entropy}[method])
+    meta = {p.key: p.value for p in onnx.load(str(model), load_external_data=False).metadata_props}
+    q = onnx.load(str(path))
+    del q.metadata_props[:]
+    for k, v in meta.items(): q.metadata_props.add(key=k, value=v if k != 'landmark_meta' else json.dumps({**json.loads(v), 'precision': 'int8'}))
+    onnx.save(q, str(path))
+    return path
 
 # %% ../nbs/04_export.ipynb #d847afb0
 def iter_image_paths(paths:list, # Files and folders
