@@ -1006,10 +1006,11 @@ class LandmarkImages(Dataset):
         self.items, self.classes, self.tfm, self.stats = list(items), list(classes), tfm, stats
         self._reported = set()
     def __len__(self): return len(self.items)
+    def _load(self, path): return read_image(path)
     def __getitem__(self, i):
         for k in range(len(self.items)):
             path, label = self.items[(i+k) % len(self.items)]
-            try: img = read_image(path)
+            try: img = self._load(path)
             except BadImageError as e:
                 if path not in self._reported:
                     self._reported.add(path); warnings.warn(BadImageWarning(f'skipped unreadable image file: {e}'))
@@ -1099,25 +1100,16 @@ class DecodedCache:
     def __repr__(self): return f'DecodedCache({self.root.name}, {self.side} px, {self.n_filled}/{len(self)} stored, at {self.path.name})'
 
 # %% ../nbs/00_data.ipynb #9b852c48
-class CachedImages(Dataset):
-    "Stored `uint8` squares and labels from a list of `(path, label)` pairs, read through a `DecodedCache`."
+class CachedImages(LandmarkImages):
+    "Stored `uint8` squares and labels from a list of `(path, label)` pairs, read through a `DecodedCache`; unreadable files skipped as by `LandmarkImages`."
     def __init__(self,
                  items:list, # (path, label) pairs, all inside the cache's dataset
                  classes:list, # Class names, indexed by label
                  cache:DecodedCache, # Where the decoded images live
                  stats:tuple=IMAGENET_STATS, # (mean, std) the batches are normalised with, kept for display
                 ):
-        self.items, self.classes, self.cache, self.stats = list(items), list(classes), cache, stats
-        self._reported = set()
-    def __len__(self): return len(self.items)
-    def __getitem__(self, i):
-        for k in range(len(self.items)):
-            path, label = self.items[(i+k) % len(self.items)]
-            try: return torch.from_numpy(np.array(self.cache[path])), label
-            except BadImageError as e:
-                if path not in self._reported:
-                    self._reported.add(path); warnings.warn(BadImageWarning(f'skipped unreadable image file: {e}'))
-        raise RuntimeError('no readable image in this dataset')
+        super().__init__(items, classes, None, stats); self.cache = cache
+    def _load(self, path): return torch.from_numpy(np.array(self.cache[path]))  # a copy: the batch must not alias the shared map
     def __repr__(self): return f'CachedImages({len(self)} images, {len(self.classes)} classes, {self.cache.side} px)'
 
 _GREY = (0.299, 0.587, 0.114)

@@ -1,0 +1,29 @@
+"""`bench/run` works end to end (a `--quick` smoke run: tiny sizes, one trial) and keeps other machines' sections."""
+import subprocess, sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1]/'bench'/'run'
+
+def test_bench_run_quick_writes_its_section_and_keeps_others(tmp_path):
+    out = tmp_path/'RESULTS.md'
+    other = '<!-- bench/run: some-other-machine -->\n## Some other machine\n\nits figures\n<!-- end some-other-machine -->\n'
+    out.write_text('# Benchmark results\n\n' + other)
+    r = subprocess.run([sys.executable, str(BENCH), '--quick', '--out', str(out)], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    text = out.read_text()
+    assert other in text  # another machine's section is kept as it was
+    for heading in ('### Training', '### Loader', '### Inference on the CPU', '### GPU'):
+        assert heading in text, heading
+    for row in ('minimal PyTorch loop (baseline)', 'cache, later epochs', 'ONNX Runtime int8', 'torch.export (.pt2)'):
+        assert row in text, row
+    assert 'with `bench/run --quick --out' in text  # the command that made it
+    r2 = subprocess.run([sys.executable, str(BENCH), '--quick', '--out', str(out), '--skip', 'training,loader,inference'],
+                        capture_output=True, text=True, timeout=900)
+    assert r2.returncode == 0
+    again = out.read_text()
+    assert again.count('<!-- bench/run: ') == 2 and other in again  # its own section replaced, not added twice
+    assert '### Loader' not in again
+
+def test_bench_run_refuses_fewer_than_five_trials():
+    r = subprocess.run([sys.executable, str(BENCH), '--trials', '3'], capture_output=True, text=True)
+    assert r.returncode == 2 and 'at least 5' in r.stderr
