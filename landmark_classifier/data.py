@@ -24,8 +24,8 @@ __all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTENSIONS', 'LANDMARK_DRAWINGS', 'SYNTHET
            'make_synthetic_landmarks', 'DownloadError', 'UnsafeArchiveError', 'extract_zip_safely',
            'download_landmarks', 'DatasetLayoutError', 'find_image_files', 'DatasetInfo', 'check_dataset',
            'BadImageWarning', 'scan_images', 'compute_mean_std', 'train_transforms', 'eval_transforms', 'display_name',
-           'LandmarkImages', 'stratified_split', 'DecodedCache', 'CachedImages', 'BatchAugment', 'resolve_data',
-           'DataLoaders', 'default_num_workers', 'get_data_loaders', 'show_batch']
+           'LandmarkImages', 'stratified_split', 'centre_square', 'DecodedCache', 'CachedImages', 'BatchAugment',
+           'resolve_data', 'DataLoaders', 'default_num_workers', 'get_data_loaders', 'show_batch']
 
 # %% ../nbs/00_data.ipynb #03a0d7d7
 def cache_dir(*parts:str, # Sub-folders inside the cache
@@ -1048,15 +1048,19 @@ def stratified_split(items:list, # (path, label) pairs
     return sorted(train, key=key), sorted(valid, key=key)
 
 # %% ../nbs/00_data.ipynb #59724bc6
+def centre_square(img:Image.Image, # An image
+                  side:int, # Side of the result
+                 ) -> Image.Image:
+    "The centre square of `img`, resized (antialiased) to `side` x `side`: what an evaluation resize and centre crop keep."
+    w, h = img.size; s = min(w, h); left, top = (w - s)//2, (h - s)//2
+    return img.crop((left, top, left + s, top + s)).resize((side, side), Image.BILINEAR)
+
 def _decode_square(path, side:int) -> np.ndarray:
-    "Decode `path`, resize its shorter side to `side` and cut the centre square: a [3, side, side] uint8 array."
+    "Decode `path` and keep its centre square at `side` pixels: a [3, side, side] uint8 array."
     with open_image(path) as img:
         img.draft('RGB', (side, side))  # JPEG: decode at a reduced scale that still covers `side`
         img = read_image(img)
-    w, h = img.size; s = side/min(w, h)
-    img = img.resize((max(side, round(w*s)), max(side, round(h*s))), Image.BILINEAR)
-    left, top = (img.width - side)//2, (img.height - side)//2
-    return np.asarray(img.crop((left, top, left + side, top + side))).transpose(2, 0, 1)
+    return np.asarray(centre_square(img, side)).transpose(2, 0, 1)
 
 class DecodedCache:
     "The images of a dataset decoded once, resized to `side` and centre-cropped, in a memory-mapped `uint8` array filled on first use."

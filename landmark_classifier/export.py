@@ -16,7 +16,7 @@ from fastcore.script import call_parse, Param
 from PIL import Image
 from torch import nn
 
-from .data import read_image, BadImageError, display_name, IMAGE_EXTENSIONS, IMAGENET_STATS
+from .data import read_image, BadImageError, display_name, centre_square, IMAGE_EXTENSIONS, IMAGENET_STATS
 from .train import load_checkpoint, loader_logits
 
 # %% auto #0
@@ -314,11 +314,7 @@ def iter_image_paths(paths:list, # Files and folders
                     if not f.startswith('.') and Path(f).suffix.lower() in IMAGE_EXTENSIONS: yield Path(dirpath)/f
         else: yield p
 
-def _square(img:Image.Image, side:int) -> torch.Tensor:
-    "The centre square of `img`, resized to `side` x `side`, as a [3, side, side] uint8 tensor."
-    w, h = img.size; s = min(w, h)
-    img = img.crop(((w - s)//2, (h - s)//2, (w - s)//2 + s, (h - s)//2 + s)).resize((side, side), Image.BILINEAR)
-    return image_to_tensor(img)[0]
+
 
 def predict_files(predictor, # A `Predictor` or an `ExportedPredictor`
                   paths:list, # Files and folders
@@ -335,7 +331,7 @@ def predict_files(predictor, # A `Predictor` or an `ExportedPredictor`
             yield path, Prediction(top, top[0][1] >= predictor.threshold)
         batch.clear()
     for path in iter_image_paths(paths):
-        try: batch.append((path, _square(read_image(path), predictor.resize)))
+        try: batch.append((path, image_to_tensor(centre_square(read_image(path), predictor.resize))[0]))
         except BadImageError as e: yield path, e; continue
         if len(batch) >= batch_size: yield from flush()
     if batch: yield from flush()
