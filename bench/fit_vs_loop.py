@@ -30,6 +30,23 @@ def minimal_epoch(model, dls, opt, device):
             correct += (model(xb.to(device)).argmax(1) == yb.to(device)).sum().item()
     return correct
 
+def fit_and_loop_rates(dls, classes:int, device, trials:int=5, report=print) -> tuple:
+    "(fit images/s, minimal loop images/s, images an epoch): one epoch of each per trial, alternating, after a warm-up round; medians."
+    n = len(dls['train'])*dls['train'].batch_size  # drop_last
+    def timed(fn):
+        t0 = time.perf_counter(); fn()
+        if device.type == 'cuda': torch.cuda.synchronize()
+        return time.perf_counter() - t0
+    fit_t, loop_t = [], []
+    for trial in range(trials + 1):  # the first round warms up both and is not counted
+        torch.manual_seed(0); m = LandmarkCNN(classes)
+        t_fit = timed(lambda: fit(m, dls, epochs=1, lr=1e-3, scheduler=None, progress=False, device=str(device)))
+        torch.manual_seed(0); m = LandmarkCNN(classes).to(device); opt = torch.optim.Adam(m.parameters(), 1e-3, weight_decay=1e-3)
+        t_loop = timed(lambda: minimal_epoch(m, dls, opt, device))
+        if trial: fit_t.append(t_fit); loop_t.append(t_loop)
+        if report: report(f'trial {trial}{" (warm-up)" if not trial else ""}: fit {n/t_fit:7.1f} img/s   minimal loop {n/t_loop:7.1f} img/s')
+    return n/statistics.median(fit_t), n/statistics.median(loop_t), n
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--trials', type=int, default=5)
@@ -42,20 +59,7 @@ def main():
     device = get_device(args.device)
     root = make_synthetic_landmarks(Path(tempfile.gettempdir())/f'bench_fit_{args.classes}c', n_classes=args.classes, n_train=80, n_test=5, size=max(64, args.size))
     dls = get_data_loaders(root, batch_size=args.batch_size, size=args.size, num_workers=args.workers)
-    n_train = len(dls['train'].dataset) // args.batch_size * args.batch_size  # drop_last
-    fit_t, loop_t = [], []
-    for trial in range(args.trials + 1):  # the first round warms up both and is not counted
-        torch.manual_seed(0); m = LandmarkCNN(args.classes).to(device)
-        t0 = time.perf_counter(); fit(m, dls, epochs=1, lr=1e-3, scheduler=None, progress=False, device=str(device))
-        if device.type == 'cuda': torch.cuda.synchronize()
-        t_fit = time.perf_counter() - t0
-        torch.manual_seed(0); m = LandmarkCNN(args.classes).to(device); opt = torch.optim.Adam(m.parameters(), 1e-3, weight_decay=1e-3)
-        t0 = time.perf_counter(); minimal_epoch(m, dls, opt, device)
-        if device.type == 'cuda': torch.cuda.synchronize()
-        t_loop = time.perf_counter() - t0
-        if trial: fit_t.append(t_fit); loop_t.append(t_loop)
-        print(f'trial {trial}{" (warm-up)" if not trial else ""}: fit {n_train/t_fit:7.1f} img/s   minimal loop {n_train/t_loop:7.1f} img/s')
-    f, l = n_train/statistics.median(fit_t), n_train/statistics.median(loop_t)
+    f, l, n_train = fit_and_loop_rates(dls, args.classes, device, args.trials)
     print(f'\n{device}, LandmarkCNN at {args.size} px, batch {args.batch_size}, {n_train} training images per epoch, median of {args.trials}')
     print(f'fit: {f:.1f} img/s   minimal loop: {l:.1f} img/s   ratio fit/loop: {f/l:.3f}')
 

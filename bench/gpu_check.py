@@ -11,7 +11,7 @@ import torch
 
 from landmark_classifier.data import get_data_loaders, make_synthetic_landmarks
 from landmark_classifier.scratch import LandmarkCNN
-from landmark_classifier.train import fit, evaluate, load_checkpoint, _amp_dtype
+from landmark_classifier.train import fit, evaluate, _amp_dtype
 
 out = Path(os.environ.get('OUT', 'gpu_check_out')); out.mkdir(parents=True, exist_ok=True)
 assert torch.cuda.is_available(), 'no CUDA device'
