@@ -13,7 +13,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from landmark_classifier.data import get_data_loaders, make_synthetic_landmarks
+from landmark_classifier.synthetic import make_synthetic_landmarks
+from landmark_classifier.loaders import get_data_loaders
 from landmark_classifier.scratch import LandmarkCNN
 from landmark_classifier.train import fit, get_device
 

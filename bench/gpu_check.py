@@ -9,7 +9,8 @@ from pathlib import Path
 
 import torch
 
-from landmark_classifier.data import get_data_loaders, make_synthetic_landmarks
+from landmark_classifier.synthetic import make_synthetic_landmarks
+from landmark_classifier.loaders import get_data_loaders
 from landmark_classifier.scratch import LandmarkCNN
 from landmark_classifier.train import fit, evaluate, _amp_dtype
 

@@ -20,7 +20,7 @@ def _free_port():
 @pytest.fixture(scope='module')
 def served(tmp_path_factory):
     "An exported model and `landmark_app` serving it on 127.0.0.1."
-    from landmark_classifier.data import make_synthetic_landmarks
+    from landmark_classifier.synthetic import make_synthetic_landmarks
     from landmark_classifier.export import Predictor, export_torchscript
     from landmark_classifier.scratch import LandmarkCNN
     tmp = tmp_path_factory.mktemp('app')

@@ -72,7 +72,7 @@ def test_rank_zero_alone_writes(runs):
 
 def test_checkpoint_valid_accuracy_is_the_whole_valid_set(runs):
     "The valid accuracy the two ranks reported together is what the saved model scores on the whole validation split."
-    from landmark_classifier.data import get_data_loaders
+    from landmark_classifier.loaders import get_data_loaders
     from landmark_classifier.export import predictor_from_checkpoint
     from landmark_classifier.scratch import LandmarkCNN
     from landmark_classifier.train import evaluate, load_checkpoint

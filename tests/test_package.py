@@ -6,7 +6,7 @@ import pytest
 from fastcore.docments import docments
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = ['landmark_classifier.data', 'landmark_classifier.train', 'landmark_classifier.scratch', 'landmark_classifier.transfer', 'landmark_classifier.export', 'landmark_classifier.app', 'landmark_classifier.demo']
+MODULES = sorted(f'landmark_classifier.{p.stem}' for p in (ROOT/'landmark_classifier').glob('*.py') if not p.stem.startswith('_'))
 
 def test_version_matches_settings():
     import landmark_classifier

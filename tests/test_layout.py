@@ -1,0 +1,63 @@
+"""The layout rules of the notebooks and the modules they generate (issue "Chapters a reader can trust"): chapters are read in
+order, so no module imports a later chapter's module nor another module's private names; modules stay small; exported cells
+are the size of fastcore's; the app's notebook is the last chapter."""
+import ast, json, re, statistics
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS = sorted(p for p in (ROOT/'nbs').glob('[0-9][0-9]_*.ipynb'))
+LIB = ROOT/'landmark_classifier'
+
+def _source(cell) -> str: return ''.join(cell['source'])
+
+def _default_exp(nb_path) -> str:
+    for cell in json.loads(nb_path.read_text())['cells']:
+        m = re.search(r'^#\|\s*default_exp\s+(\S+)', _source(cell), re.M)
+        if m: return m.group(1)
+    raise AssertionError(f'{nb_path.name} has no default_exp')
+
+def chapter_order() -> dict:
+    "{module: chapter number}, from the notebooks' numbers and their `default_exp`."
+    return {_default_exp(p): int(p.name[:2]) for p in NBS}
+
+def library_imports(module:str) -> list:
+    "(imported module, [names]) for every import of a library module in `module`'s source, at any depth."
+    out = []
+    for node in ast.walk(ast.parse((LIB/f'{module}.py').read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and (node.module.startswith('landmark_classifier') or node.level):
+            name = node.module.split('.')[-1] if node.module != 'landmark_classifier' else None
+            out.append((name, [a.name for a in node.names]))
+        elif isinstance(node, ast.Import):
+            out += [(a.name.split('.')[-1], []) for a in node.names if a.name.startswith('landmark_classifier.')]
+    return out
+
+def test_imports_run_from_earlier_chapters_to_later_ones():
+    order = chapter_order()
+    later, private = [], []
+    for mod in order:
+        for imported, names in library_imports(mod):
+            if imported is None: continue  # `from landmark_classifier import __version__`
+            if order[imported] > order[mod]: later.append(f'{mod} (chapter {order[mod]}) imports {imported} (chapter {order[imported]})')
+            private += [f'{mod} imports {imported}.{n}' for n in names if n.startswith('_')]
+    assert not later, later
+    assert not private, private
+
+def test_modules_stay_small():
+    sizes = {p.name: len(p.read_text().splitlines()) for p in LIB.glob('*.py') if p.name != '_modidx.py'}
+    assert max(sizes.values()) <= 600, sizes
+
+def exported_cell_sizes() -> list:
+    "Lines of code (blank lines and `#|` directives not counted) of every exported code cell of the numbered notebooks."
+    sizes = []
+    for p in NBS:
+        for cell in json.loads(p.read_text())['cells']:
+            lines = _source(cell).splitlines()
+            if cell['cell_type'] == 'code' and any(re.match(r'#\|\s*export', l) for l in lines):
+                sizes.append(sum(1 for l in lines if l.strip() and not l.startswith('#|')))
+    return sizes
+
+def test_exported_cells_are_short():
+    assert statistics.median(exported_cell_sizes()) <= 10
+
+def test_the_app_is_the_last_chapter():
+    assert _default_exp(NBS[-1]) == 'app', NBS[-1].name
