@@ -307,6 +307,75 @@ def _valid_sums(model, dl, device, amp_dtype, channels_last) -> list:
     logits, targets = loader_logits(model, dl, device, amp_dtype, channels_last)
     return [F.cross_entropy(logits, targets, reduction='sum').item(), (logits.argmax(1) == targets).sum().item(), len(targets)]
 
+# %% ../nbs/07_train.ipynb #e55caf2d
+@dataclass
+class _FitRun:
+    model: nn.Module; net: nn.Module; dls: dict; optimizer: torch.optim.Optimizer; sched: object; scaler: object
+    device: torch.device; amp_dtype: object; channels_last: bool; loader_gen: object; info: DistInfo
+    history: History; start: int = 0; best_loss: float = math.inf; since_best: int = 0
+
+# %% ../nbs/07_train.ipynb #9538e628
+def _start_run(model, dls, epochs, lr, opt, momentum, weight_decay, scheduler, warmup, seed, device, amp, channels_last, param_groups) -> _FitRun:
+    device, info = get_device(device), dist_info()
+    if info.world_size > 1 and device.type == 'cuda' and device.index is None: device = torch.device('cuda', info.local_rank)
+    amp_dtype = _amp_dtype(device) if (amp is None or amp) else None
+    channels_last = device.type == 'cuda' if channels_last is None else channels_last
+    if seed is not None: set_seed(seed + info.rank)  # ranks draw different dropout masks and augmentations
+    if info.world_size > 1: dls = shard_loaders(dls, info, 0 if seed is None else seed)
+    model.to(device)
+    if channels_last: model.to(memory_format=torch.channels_last)
+    optimizer = get_optimizer(param_groups or model, opt, lr, momentum, weight_decay)
+    sched = get_scheduler(optimizer, scheduler, epochs, len(dls['train']), warmup)
+    scaler = torch.amp.GradScaler('cuda') if amp_dtype == torch.float16 else None
+    loader_gen = getattr(dls['train'], 'generator', None)
+    if seed is not None and loader_gen is not None: loader_gen.manual_seed(seed + info.rank)  # the same shuffles however often dls was used
+    net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if info.world_size > 1 else model
+    return _FitRun(model, net, dls, optimizer, sched, scaler, device, amp_dtype, channels_last, loader_gen, info, History())
+
+# %% ../nbs/07_train.ipynb #f18fcc82
+def _resume_run(run:_FitRun, path):
+    ck = load_checkpoint(path)
+    run.model.load_state_dict(ck['model']); run.optimizer.load_state_dict(ck['optimizer'])
+    if run.sched is not None and ck.get('scheduler'): run.sched.load_state_dict(ck['scheduler'])
+    if run.scaler is not None and ck.get('scaler'): run.scaler.load_state_dict(ck['scaler'])
+    run.history, run.start = History(ck['history']), ck['epoch']
+    run.best_loss, run.since_best = ck.get('best_loss', math.inf), ck.get('since_best', 0)
+    rng = ck.get('rng_ranks') or [ck['rng']]  # one state per rank of the run that wrote it
+    if run.info.rank < len(rng): _set_rng_state(rng[run.info.rank], run.loader_gen)
+
+# %% ../nbs/07_train.ipynb #91e6732f
+def _train_epoch(run:_FitRun, epoch:int, loss_fn, progress:bool) -> tuple:
+    "(train loss, valid loss, valid accuracy) of one epoch, summed over every rank."
+    dl = run.dls['train']
+    if isinstance(dl.sampler, DistributedSampler): dl.sampler.set_epoch(epoch)
+    with tqdm(total=len(dl), desc=f'epoch {epoch+1}', disable=not progress, leave=False) as bar:
+        train_sum, train_n = _run_epoch(run.net, dl, loss_fn, run.optimizer, run.sched, run.device, run.amp_dtype, run.scaler, run.channels_last, bar)
+    if run.info.world_size > 1:  # validate every rank with rank 0's batch-norm statistics, the ones that are saved
+        for b in run.model.buffers(): torch.distributed.broadcast(b, 0)
+    sums = _valid_sums(run.model, run.dls['valid'], run.device, run.amp_dtype, run.channels_last)
+    train_sum, train_n, v_sum, v_correct, v_n = _all_sum([train_sum, train_n, *sums], run.device)
+    if v_n == 0: raise ValueError('nothing to evaluate: the loader holds no images (is the validation split empty?)')
+    return train_sum/max(train_n, 1), v_sum/v_n, v_correct/v_n
+
+# %% ../nbs/07_train.ipynb #babc5979
+def _save_run(run:_FitRun, out:Path, epoch:int, valid_loss:float, improved:bool, classes:list, meta:dict|None):
+    rng = _gather_objects(_rng_state(run.loader_gen))
+    if run.info.main:  # rank 0 alone writes
+        state = {k: v.detach().cpu() for k, v in run.model.state_dict().items()}
+        if improved: save_atomic({'model': state, 'classes': classes, 'epoch': epoch+1, 'valid_loss': valid_loss, 'meta': meta or {}}, out/'best.pt')
+        save_atomic({'model': state, 'optimizer': run.optimizer.state_dict(), 'scheduler': run.sched.state_dict() if run.sched is not None else None,
+                     'scaler': run.scaler.state_dict() if run.scaler is not None else None, 'epoch': epoch+1, 'history': list(run.history),
+                     'best_loss': run.best_loss, 'since_best': run.since_best, 'classes': classes, 'meta': meta or {},
+                     'rng': rng[0], 'rng_ranks': rng}, out/'last.pt')
+        run.history.save(out)
+    _barrier()  # no rank runs ahead of the files
+
+# %% ../nbs/07_train.ipynb #450de81d
+def _over_budget(run:_FitRun, max_seconds, t_start:float, epoch_seconds:float) -> bool:
+    "Whether another epoch would end past `max_seconds`; every rank gets the same answer."
+    over = max_seconds is not None and time.perf_counter() - t_start + epoch_seconds > max_seconds
+    return _all_sum([float(over)], run.device)[0] > 0
+
 # %% ../nbs/07_train.ipynb #074e2a5d
 def fit(model:nn.Module, # The network; returns logits
         dls:dict, # Loaders with 'train' and 'valid' keys, e.g. from `get_data_loaders`
@@ -332,77 +401,31 @@ def fit(model:nn.Module, # The network; returns logits
         meta:dict|None=None, # Plain values stored in both checkpoints: how to rebuild the model, the data's stats...
        ) -> History:
     "Train `model`, validating every epoch; checkpoint to `out`; continue from `resume`. Under `torchrun`, train with all ranks."
-    device, info = get_device(device), dist_info()
-    if info.world_size > 1 and device.type == 'cuda' and device.index is None: device = torch.device('cuda', info.local_rank)
-    amp_dtype = _amp_dtype(device) if (amp is None or amp) else None
-    channels_last = device.type == 'cuda' if channels_last is None else channels_last
-    if seed is not None: set_seed(seed + info.rank)  # ranks draw different dropout masks and augmentations
-    if info.world_size > 1: dls = shard_loaders(dls, info, 0 if seed is None else seed)
-    progress = progress and info.main
-    model.to(device)
-    if channels_last: model.to(memory_format=torch.channels_last)
-    loss_fn = loss_fn or get_loss()
-    optimizer = get_optimizer(param_groups or model, opt, lr, momentum, weight_decay)
-    sched = get_scheduler(optimizer, scheduler, epochs, len(dls['train']), warmup)
-    scaler = torch.amp.GradScaler('cuda') if amp_dtype == torch.float16 else None
-    loader_gen = getattr(dls['train'], 'generator', None)
-    if seed is not None and loader_gen is not None: loader_gen.manual_seed(seed + info.rank)  # the same shuffles however often dls was used
-    history, start, best_loss, since_best = History(), 0, math.inf, 0
-    if resume is not None:
-        ck = load_checkpoint(resume)
-        model.load_state_dict(ck['model']); optimizer.load_state_dict(ck['optimizer'])
-        if sched is not None and ck.get('scheduler'): sched.load_state_dict(ck['scheduler'])
-        if scaler is not None and ck.get('scaler'): scaler.load_state_dict(ck['scaler'])
-        history, start = History(ck['history']), ck['epoch']
-        best_loss, since_best = ck.get('best_loss', math.inf), ck.get('since_best', 0)
-        rng = ck.get('rng_ranks') or [ck['rng']]  # one state per rank of the run that wrote it
-        if info.rank < len(rng): _set_rng_state(rng[info.rank], loader_gen)
-    net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if info.world_size > 1 else model
-    classes = list(getattr(dls, 'classes', []))
-    out = Path(out) if out is not None else None
-    t_start = time.perf_counter()
-    epoch_bar = tqdm(range(start, epochs), desc='epochs', disable=not progress, initial=start, total=epochs, leave=False)
+    run = _start_run(model, dls, epochs, lr, opt, momentum, weight_decay, scheduler, warmup, seed, device, amp, channels_last, param_groups)
+    if resume is not None: _resume_run(run, resume)
+    progress, loss_fn, out = progress and run.info.main, loss_fn or get_loss(), Path(out) if out is not None else None
+    classes, t_start = list(getattr(dls, 'classes', [])), time.perf_counter()
+    epoch_bar = tqdm(range(run.start, epochs), desc='epochs', disable=not progress, initial=run.start, total=epochs, leave=False)
     for epoch in epoch_bar:
         t0 = time.perf_counter()
-        if isinstance(dls['train'].sampler, DistributedSampler): dls['train'].sampler.set_epoch(epoch)
-        with tqdm(total=len(dls['train']), desc=f'epoch {epoch+1}', disable=not progress, leave=False) as bar:
-            train_sum, train_n = _run_epoch(net, dls['train'], loss_fn, optimizer, sched, device, amp_dtype, scaler, channels_last, bar)
-        if info.world_size > 1:  # validate every rank with rank 0's batch-norm statistics, the ones that are saved
-            for b in model.buffers(): torch.distributed.broadcast(b, 0)
-        train_sum, train_n, v_sum, v_correct, v_n = _all_sum([train_sum, train_n, *_valid_sums(model, dls['valid'], device, amp_dtype, channels_last)], device)
-        if v_n == 0: raise ValueError('nothing to evaluate: the loader holds no images (is the validation split empty?)')
-        train_loss, valid_loss = train_sum/max(train_n, 1), v_sum/v_n
-        lr_now = optimizer.param_groups[-1]['lr']
-        if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau): sched.step(valid_loss)
-        rec = dict(epoch=epoch+1, train_loss=train_loss, valid_loss=valid_loss, valid_acc=v_correct/v_n, lr=lr_now, seconds=time.perf_counter()-t0)
-        history.append(rec)
-        improved = valid_loss < best_loss
-        if improved: best_loss, since_best = valid_loss, 0
-        else: since_best += 1
-        if progress: tqdm.write(f"epoch {rec['epoch']:>3}/{epochs}  train_loss {train_loss:.4f}  valid_loss {valid_loss:.4f}  "
-                                f"valid_acc {rec['valid_acc']:.1%}  {rec['seconds']:.1f}s" + ('  *' if improved else ''))
-        if out is not None:
-            rng = _gather_objects(_rng_state(loader_gen))
-            if info.main:  # rank 0 alone writes
-                state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-                if improved: save_atomic({'model': state, 'classes': classes, 'epoch': epoch+1, 'valid_loss': valid_loss, 'meta': meta or {}}, out/'best.pt')
-                save_atomic({'model': state, 'optimizer': optimizer.state_dict(), 'scheduler': sched.state_dict() if sched is not None else None,
-                             'scaler': scaler.state_dict() if scaler is not None else None, 'epoch': epoch+1, 'history': list(history),
-                             'best_loss': best_loss, 'since_best': since_best, 'classes': classes, 'meta': meta or {},
-                             'rng': rng[0], 'rng_ranks': rng}, out/'last.pt')
-                history.save(out)
-            _barrier()  # no rank runs ahead of the files
-        if patience is not None and since_best >= patience:
+        train_loss, valid_loss, valid_acc = _train_epoch(run, epoch, loss_fn, progress)
+        lr_now = run.optimizer.param_groups[-1]['lr']
+        if isinstance(run.sched, torch.optim.lr_scheduler.ReduceLROnPlateau): run.sched.step(valid_loss)
+        rec = dict(epoch=epoch+1, train_loss=train_loss, valid_loss=valid_loss, valid_acc=valid_acc, lr=lr_now, seconds=time.perf_counter()-t0)
+        run.history.append(rec)
+        improved = valid_loss < run.best_loss
+        run.best_loss, run.since_best = (valid_loss, 0) if improved else (run.best_loss, run.since_best + 1)
+        if progress: tqdm.write(f"epoch {epoch+1:>3}/{epochs}  train_loss {train_loss:.4f}  valid_loss {valid_loss:.4f}  valid_acc {valid_acc:.1%}  {rec['seconds']:.1f}s" + ('  *' if improved else ''))
+        if out is not None: _save_run(run, out, epoch, valid_loss, improved, classes, meta)
+        if patience is not None and run.since_best >= patience:
             if progress: tqdm.write(f'stopping early: no better valid loss for {patience} epochs')
             break
-        done = epoch + 1 - start
-        if stop_after is not None and done >= stop_after: break
-        over = max_seconds is not None and time.perf_counter() - t_start + rec['seconds'] > max_seconds
-        if _all_sum([float(over)], device)[0] > 0:  # every rank stops together
+        if stop_after is not None and epoch + 1 - run.start >= stop_after: break
+        if _over_budget(run, max_seconds, t_start, rec['seconds']):
             if progress: tqdm.write(f'stopping: another epoch would pass the {max_seconds:.0f} s budget')
             break
     epoch_bar.close()
-    return history
+    return run.history
 
 # %% ../nbs/07_train.ipynb #72abd6c8
 @dataclass
