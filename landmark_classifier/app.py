@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import ipywidgets as widgets
+from fastcore.basics import patch
 from PIL import Image
 
 from .core import parse_cli_args, run_command
@@ -76,7 +77,7 @@ def _thumbnail(img:Image.Image, height:int=200) -> bytes:
     img = img.resize((max(1, min(4*height, round(img.width*height/img.height))), height), Image.LANCZOS)
     buf = io.BytesIO(); img.save(buf, 'PNG'); return buf.getvalue()
 
-# %% ../nbs/13_app.ipynb #8844cc60
+# %% ../nbs/13_app.ipynb #ae7a9196
 class LandmarkApp(widgets.VBox):
     "The uploader: pick a photo, press Classify, read the top landmarks."
     def __init__(self,
@@ -101,38 +102,52 @@ class LandmarkApp(widgets.VBox):
         self._img = None
         super().__init__([self.prompt, widgets.HBox([self.upload, self.classify, self.show_map]), self.status, self.photo, self.verdict, self.rows])
 
-    def _clear(self):
-        self.rows.layout.display = 'none'; self.photo.layout.display = 'none'; self.verdict.value = ''; self.photo.value = b''; self._img = None
 
-    def _on_classify(self, _=None):
-        if not self.upload.value: self.status.value = 'Choose a photo first.'; return
-        f = self.upload.value[0]; name = f.get('name', 'upload')
-        try:
-            img = read_image(bytes(f['content']))  # decoded once: for the thumbnail and the prediction
-            pred = classify_upload(self.predictor, img, self.k, name)
-        except BadImageError as e:
-            self._clear(); self.status.value = f'Cannot classify {name}: {e.reason}'; return
-        except Exception as e:  # never a traceback in the app
-            self._clear(); self.status.value = f'Cannot classify {name}: {e.__class__.__name__}: {e}'; return
-        self._img = img; self.status.value = name
-        self._show_photo()
-        self.verdict.value = f'<b>{pred.label}</b>' + ('' if pred.known else f' (best guess {pred.top[0][0]}, {pred.top[0][1]:.0%})')
-        for i, (n, b, p) in enumerate(zip(self.names, self.bars, self.percents)):
-            if i < len(pred.top): n.value, b.value, p.value = pred.top[i][0], pred.top[i][1], f'{pred.top[i][1]:.1%}'
-        self.rows.layout.display = 'flex'
+# %% ../nbs/13_app.ipynb #89ee9120
+@patch
+def _clear(self:LandmarkApp):
+    self.rows.layout.display = 'none'; self.photo.layout.display = 'none'; self.verdict.value = ''; self.photo.value = b''; self._img = None
 
-    def _show_photo(self):
-        img = self._img
-        if img is None: return
-        if self.show_map.value:
-            try: img = overlay(img, saliency_map(self.predictor, img))
-            except ValueError as e: self.status.value = str(e)
-        thumb = _thumbnail(img)
-        w, h = Image.open(io.BytesIO(thumb)).size
-        self.photo.value, self.photo.width, self.photo.height = thumb, str(w), str(h)  # its own size: never stretched
-        self.photo.layout.display = 'block'
+# %% ../nbs/13_app.ipynb #02f690cc
+@patch
+def _on_classify(self:LandmarkApp, _=None):
+    if not self.upload.value: self.status.value = 'Choose a photo first.'; return
+    f = self.upload.value[0]; name = f.get('name', 'upload')
+    try:
+        img = read_image(bytes(f['content']))  # decoded once: for the thumbnail and the prediction
+        pred = classify_upload(self.predictor, img, self.k, name)
+    except BadImageError as e:
+        self._clear(); self.status.value = f'Cannot classify {name}: {e.reason}'; return
+    except Exception as e:  # never a traceback in the app
+        self._clear(); self.status.value = f'Cannot classify {name}: {e.__class__.__name__}: {e}'; return
+    self._img = img; self.status.value = name
+    self._show_photo()
+    self._show_rows(pred)
 
-    def _on_toggle(self, change): self._show_photo()
+# %% ../nbs/13_app.ipynb #183d2c86
+@patch
+def _show_rows(self:LandmarkApp, pred:Prediction):
+    self.verdict.value = f'<b>{pred.label}</b>' + ('' if pred.known else f' (best guess {pred.top[0][0]}, {pred.top[0][1]:.0%})')
+    for i, (n, b, p) in enumerate(zip(self.names, self.bars, self.percents)):
+        if i < len(pred.top): n.value, b.value, p.value = pred.top[i][0], pred.top[i][1], f'{pred.top[i][1]:.1%}'
+    self.rows.layout.display = 'flex'
+
+# %% ../nbs/13_app.ipynb #ad16d61d
+@patch
+def _show_photo(self:LandmarkApp):
+    img = self._img
+    if img is None: return
+    if self.show_map.value:
+        try: img = overlay(img, saliency_map(self.predictor, img))
+        except ValueError as e: self.status.value = str(e)
+    thumb = _thumbnail(img)
+    w, h = Image.open(io.BytesIO(thumb)).size
+    self.photo.value, self.photo.width, self.photo.height = thumb, str(w), str(h)  # its own size: never stretched
+    self.photo.layout.display = 'block'
+
+# %% ../nbs/13_app.ipynb #bf7fd3c5
+@patch
+def _on_toggle(self:LandmarkApp, change): self._show_photo()
 
 # %% ../nbs/13_app.ipynb #28d3f192
 def classifier_app(model_path:str|Path, # An export (.pt, .pt2, .onnx) or a training checkpoint

@@ -74,7 +74,7 @@ Tagging photos that carry no GPS data with the landmark they show, among the {le
 - It knows only these {len(info.classes)} classes: any other place gets either "no known landmark" or a wrong tag, and the threshold only filters the low-confidence ones.
 - {'The synthetic set is drawn, not photographed: accuracy on it says little about real photos. Train on real photos (`--data udacity` or your own folder) before tagging real pictures.' if 'synthetic' in data else 'Accuracy is measured on a test split of the same collection; photos from other sources, seasons or viewpoints may do worse.'}
 - Photos are centre-cropped: a landmark at the edge of a wide panorama can be cut out.
-- A model trained for minutes on a CPU is a baseline, not a product: see the recipes in the scratch and transfer chapters for longer runs.
+- A model trained for minutes on a CPU is a baseline, not a product: see the recipes of the `train_landmarks` chapter (`nbs/10_learner.ipynb`) for longer runs.
 """
 
 # %% ../nbs/12_demo.ipynb #76b46141

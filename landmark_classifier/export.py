@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_export.ipynb #79de7528
 from __future__ import annotations
-import contextlib, csv, io, json, os, sys, tempfile, warnings
+import contextlib, csv, importlib.util, io, json, os, sys, tempfile, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Literal, get_args
@@ -280,38 +280,50 @@ def plot_reliability(probs:torch.Tensor, # [N, C] probabilities
 # %% ../nbs/11_export.ipynb #179d40a7
 _CALIBRATION_METHODS = ('percentile', 'minmax', 'entropy')
 
-# %% ../nbs/11_export.ipynb #a7e1814e
+# %% ../nbs/11_export.ipynb #eef5baee
+def _calibration_reader(images:list):
+    from onnxruntime.quantization import CalibrationDataReader
+    class _Reader(CalibrationDataReader):
+        def __init__(self): self.it = iter(images)
+        def get_next(self):
+            img = next(self.it, None)
+            return None if img is None else {'images': image_to_tensor(read_image(img)).float().div(255).numpy()}
+    return _Reader()
+
+# %% ../nbs/11_export.ipynb #85ee128e
+def _quantize_file(model:Path, path:Path, reader, method:str):
+    from onnxruntime.quantization import quantize_static, CalibrationMethod, QuantFormat, QuantType
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    with tempfile.TemporaryDirectory() as d, contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints its settings
+        pre = Path(d)/'pre.onnx'
+        quant_pre_process(str(model), str(pre), skip_symbolic_shape=True)  # graph clean-up and shapes; symbolic shapes trip on the dynamic crop
+        quantize_static(str(pre), str(path), reader, quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8, op_types_to_quantize=['Conv', 'Gemm', 'MatMul', 'Add', 'GlobalAveragePool'],
+                        calibrate_method={'percentile': CalibrationMethod.Percentile, 'minmax': CalibrationMethod.MinMax,
+                                          'entropy': CalibrationMethod.Entropy}[method])
+
+# %% ../nbs/11_export.ipynb #536d9c42
+def _copy_metadata(src:Path, dst:Path):
+    import onnx
+    meta = {p.key: p.value for p in onnx.load(str(src), load_external_data=False).metadata_props}
+    q = onnx.load(str(dst)); del q.metadata_props[:]
+    for k, v in meta.items(): q.metadata_props.add(key=k, value=v if k != 'landmark_meta' else json.dumps({**json.loads(v), 'precision': 'int8'}))
+    onnx.save(q, str(dst))
+
+# %% ../nbs/11_export.ipynb #697ce24a
 def quantize_onnx(model:str|Path, # An fp32 `.onnx` file from `export_onnx`
                   images:list, # Calibration pictures (paths or PIL images): a few per class from the training split
                   path:str|Path, # Destination, conventionally `model.int8.onnx`
                   method:str='percentile', # How activation ranges are set: 'percentile', 'minmax' or 'entropy'
                  ) -> Path:
     "Static int8 quantisation with ONNX Runtime: per-channel int8 weights, uint8 activations ranged on `images`; metadata kept."
-    try:
-        import onnx
-        from onnxruntime.quantization import quantize_static, CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType
-        from onnxruntime.quantization.shape_inference import quant_pre_process
-    except ImportError: raise ImportError('quantisation needs onnx and onnxruntime: pip install "landmark_classifier[onnx]"') from None
+    if importlib.util.find_spec('onnx') is None or importlib.util.find_spec('onnxruntime') is None:
+        raise ImportError('quantisation needs onnx and onnxruntime: pip install "landmark_classifier[onnx]"')
     if method not in _CALIBRATION_METHODS: raise ValueError(f'unknown calibration method {method!r}: choose one of {", ".join(_CALIBRATION_METHODS)}')
     if not images: raise ValueError('quantisation needs calibration images: pass a few per class from the training split')
     model, path = Path(model), Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    class _Reader(CalibrationDataReader):
-        def __init__(self): self.it = iter(images)
-        def get_next(self):
-            img = next(self.it, None)
-            return None if img is None else {'images': image_to_tensor(read_image(img)).float().div(255).numpy()}
-    with tempfile.TemporaryDirectory() as d, contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints its settings
-        pre = Path(d)/'pre.onnx'
-        quant_pre_process(str(model), str(pre), skip_symbolic_shape=True)  # graph clean-up and shapes; symbolic shapes trip on the dynamic crop
-        quantize_static(str(pre), str(path), _Reader(), quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
-                        weight_type=QuantType.QInt8, op_types_to_quantize=['Conv', 'Gemm', 'MatMul', 'Add', 'GlobalAveragePool'],
-                        calibrate_method={'percentile': CalibrationMethod.Percentile, 'minmax': CalibrationMethod.MinMax,
-                                          'entropy': CalibrationMethod.Entropy}[method])
-    meta = {p.key: p.value for p in onnx.load(str(model), load_external_data=False).metadata_props}
-    q = onnx.load(str(path))
-    del q.metadata_props[:]
-    for k, v in meta.items(): q.metadata_props.add(key=k, value=v if k != 'landmark_meta' else json.dumps({**json.loads(v), 'precision': 'int8'}))
-    onnx.save(q, str(path))
+    _quantize_file(model, path, _calibration_reader(images), method)
+    _copy_metadata(model, path)
     return path
 
 # %% ../nbs/11_export.ipynb #b19b1db1
