@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_app.ipynb #645d1ad2
 from __future__ import annotations
-import io, subprocess, sys, tempfile
+import io, signal, subprocess, sys, tempfile
 from pathlib import Path
 
 import numpy as np
@@ -169,20 +169,41 @@ def app_notebook(model_path:str|Path, # The model the page serves
     dest = Path(dest); nbformat.write(nb, dest)
     return dest
 
-# %% ../nbs/13_app.ipynb #1ef2b144
+# %% ../nbs/13_app.ipynb #56f9b582
+def _stop_with_parent():
+    "Run in the child before it starts: on Linux, get SIGTERM when the parent process ends, however it ends."
+    if sys.platform.startswith('linux'):
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+# %% ../nbs/13_app.ipynb #8dcf0f58
+def _stop(proc:subprocess.Popen, timeout:float=10.):
+    "Ask `proc` to stop (SIGTERM), then kill it if it has not within `timeout` seconds."
+    if proc.poll() is None: proc.terminate()
+    try: proc.wait(timeout)
+    except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+
+# %% ../nbs/13_app.ipynb #62700c06
+class _Stopped(Exception): pass
+def _raise_stop(signum, frame): raise _Stopped(signum)  # leaves the wait at once; the `finally` of `serve_app` stops Voila
+
+# %% ../nbs/13_app.ipynb #5957c0ca
 def serve_app(model:str, # An exported model (.pt, .pt2, .onnx) or a training checkpoint
               port:int=8866, # Port on 127.0.0.1
               k:int=5, # Landmarks shown
              ) -> int: # Voila's exit status
     "Serve the landmark uploader for MODEL as a web page with Voila, on 127.0.0.1, until stopped."
     if not Path(model).exists(): raise FileNotFoundError(f'no model at {model}')
-    folder = Path(tempfile.mkdtemp(prefix='landmark_app_'))
-    nb = app_notebook(model, folder/'Landmark classifier.ipynb', k)
-    cmd = [sys.executable, '-m', 'voila', str(nb), f'--port={port}', '--no-browser', '--Voila.ip=127.0.0.1',
-           '--show_tracebacks=False', '--theme=light']
+    nb = app_notebook(model, Path(tempfile.mkdtemp(prefix='landmark_app_'))/'Landmark classifier.ipynb', k)
+    cmd = [sys.executable, '-m', 'voila', str(nb), f'--port={port}', '--no-browser', '--Voila.ip=127.0.0.1', '--show_tracebacks=False', '--theme=light']
     print(f'serving {model} at http://127.0.0.1:{port}/  (Ctrl-C to stop)', flush=True)
-    try: return subprocess.call(cmd)
-    except KeyboardInterrupt: return 0
+    proc = subprocess.Popen(cmd, preexec_fn=_stop_with_parent)
+    old = {s: signal.signal(s, _raise_stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try: return proc.wait()
+    except _Stopped: return 0
+    finally:
+        _stop(proc)  # Voila shuts its kernels down on SIGTERM
+        for s, h in old.items(): signal.signal(s, h)
 
 # %% ../nbs/13_app.ipynb #0e42cdb1
 def landmark_app(argv:list|None=None, # Command-line arguments; default `sys.argv[1:]`

@@ -43,15 +43,13 @@ def served(tmp_path_factory):
         if proc.poll() is not None: break
     else: proc.kill(); pytest.fail('voila did not start: ' + (tmp/'voila.log').read_text()[-2000:])
     if proc.poll() is not None: pytest.fail('landmark_app exited: ' + (tmp/'voila.log').read_text()[-2000:])
-    yield url, photo, model, tmp
-    proc.terminate()
-    try: proc.wait(10)
-    except subprocess.TimeoutExpired: proc.kill()
+    yield dict(url=url, photo=photo, model=model, tmp=tmp, proc=proc, port=port)
+    if proc.poll() is None: proc.kill(); proc.wait()
 
 def _labels(page): return [t.strip() for t in page.locator('.widget-label').all_inner_texts()]
 
 def test_upload_classify_in_a_browser(served):
-    url, photo, model, tmp = served
+    url, photo, model, tmp = served['url'], served['photo'], served['model'], served['tmp']
     from landmark_classifier.export import load_predictor, predict_image
     expected = predict_image(load_predictor(model), photo)  # what the page must show, computed here from the same file
     assert expected.top[0][0] == 'Ring', expected
@@ -80,3 +78,16 @@ def test_upload_classify_in_a_browser(served):
         page.screenshot(path=str(ARTIFACTS/'app_error.png'), full_page=True)
         browser.close()
     assert (ARTIFACTS/'app.png').stat().st_size > 1000
+
+@pytest.mark.parametrize('how', ['SIGTERM'])
+def test_stopping_the_command_stops_voila_and_its_kernels(served, how):
+    "After the page was used (a kernel is running), stopping `landmark_app` leaves no child process and closes the port."
+    import psutil, signal
+    proc = served['proc']
+    children = psutil.Process(proc.pid).children(recursive=True)
+    assert any('voila' in ' '.join(c.cmdline()) for c in children) and any('ipykernel' in ' '.join(c.cmdline()) for c in children), children
+    proc.send_signal(getattr(signal, how))
+    assert proc.wait(60) == 0
+    gone, alive = psutil.wait_procs(children, timeout=30)
+    assert not alive, [c.cmdline() for c in alive]
+    with socket.socket() as s: assert s.connect_ex(('127.0.0.1', served['port'])) != 0
