@@ -32,6 +32,13 @@ class DownloadError(OSError):
 class UnsafeArchiveError(ValueError):
     "An archive with an entry that would be written outside the destination folder."
 
+# %% ../nbs/05_data.ipynb #16b41803
+def _not_a_zip(url:str, part:Path) -> str:
+    "One line for a download that is not a zip: what came instead, and what to do."
+    head = part.read_bytes()[:512].lstrip().lower()
+    what = 'an HTML page (a proxy or login page, or an error)' if head.startswith((b'<!doctype html', b'<html')) else f'{part.stat().st_size:,} bytes that are not a zip'
+    return f"{url} sent {what}, not a zip archive: check the URL and the network, or download the zip by hand and unzip it into {part.parent}"
+
 # %% ../nbs/05_data.ipynb #db60c785
 def _download(url, path:Path, sha256=None, expected_size=None, timeout=30., progress=True):
     "Stream `url` to `path` through a `.part` file, checking length and digest before the final rename."
@@ -47,6 +54,7 @@ def _download(url, path:Path, sha256=None, expected_size=None, timeout=30., prog
         if total is not None and n != total: raise DownloadError(f'{url}: received {n:,} of {total:,} bytes')
         if expected_size is not None and n != expected_size: raise DownloadError(f'{url}: {n:,} bytes, expected {expected_size:,}')
         if sha256 is not None and h.hexdigest() != sha256.lower(): raise DownloadError(f'{url}: sha256 {h.hexdigest()} does not match the expected {sha256}')
+        if path.suffix == '.zip' and not zipfile.is_zipfile(part): raise DownloadError(_not_a_zip(url, part))
     except DownloadError: part.unlink(missing_ok=True); raise
     except Exception as e:
         part.unlink(missing_ok=True)

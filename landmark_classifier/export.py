@@ -49,8 +49,8 @@ class Predictor(nn.Module):
         self.class_names = [str(c) for c in class_names]
         self.size, self.resize = int(size), int(resize or round(size*256/224))
         self.threshold = float(threshold)
-        self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1))
-        self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))
+        self.register_buffer('mean', torch.as_tensor(mean, dtype=torch.float32).clone().view(1, 3, 1, 1))  # lists, tuples or tensors
+        self.register_buffer('std', torch.as_tensor(std, dtype=torch.float32).clone().view(1, 3, 1, 1))
         self.register_buffer('temperature', torch.tensor(float(temperature)))
 
     def preprocess(self, x:torch.Tensor) -> torch.Tensor:

@@ -153,6 +153,16 @@ def _write_class_images(task):
     for i in range(n):
         draw_landmark(name, [seed, ('train', 'test').index(split), cls_idx, i], size).save(folder/f'{i:04d}.jpg', quality=90)
 
+# %% ../nbs/04_synthetic.ipynb #533f8535
+def _publish(tmp:Path, dest:Path, params:dict):
+    "Rename a finished set into place; if another process published the same set first, keep theirs."
+    try:
+        if dest.exists() and not any(dest.iterdir()): dest.rmdir()  # an empty folder made beforehand
+        os.rename(tmp, dest)
+    except OSError:  # another process got there first: fine if it made the same set
+        marker = dest/'.synthetic.json'
+        if not (marker.exists() and json.loads(marker.read_text()) == params): raise
+
 # %% ../nbs/04_synthetic.ipynb #6d9bacaa
 def make_synthetic_landmarks(dest:str|Path|None=None, # Folder to create; default: a folder in `cache_dir('data')` named by the parameters
                              n_classes:int=50, # Number of classes (at most 50)
@@ -179,7 +189,6 @@ def make_synthetic_landmarks(dest:str|Path|None=None, # Folder to create; defaul
         n_workers = os.cpu_count() if n_workers is None else n_workers
         parallel(_write_class_images, tasks, n_workers=min(n_workers, len(tasks)), threadpool=False, progress=False)
         (tmp/'.synthetic.json').write_text(json.dumps(params))
-        if dest.exists(): dest.rmdir()
-        os.replace(tmp, dest)
+        _publish(tmp, dest, params)
     finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
