@@ -22,9 +22,10 @@ from .data import display_name
 
 # %% auto #0
 __all__ = ['OptimizerName', 'ScheduleName', 'set_seed', 'get_device', 'set_threads', 'get_optimizer', 'get_loss', 'get_scheduler',
-           'save_atomic', 'load_checkpoint', 'DistInfo', 'dist_info', 'init_distributed', 'main_first', 'shard_loaders',
-           'History', 'loader_logits', 'fit', 'EvalResult', 'evaluate', 'LRFind', 'lr_find', 'plot_history',
-           'per_class_accuracy', 'confusion_matrix', 'plot_confusion_matrix', 'plot_top_losses']
+           'save_atomic', 'CheckpointError', 'load_checkpoint', 'DistInfo', 'dist_info', 'init_distributed',
+           'main_first', 'shard_loaders', 'History', 'loader_logits', 'fit', 'EvalResult', 'evaluate', 'LRFind',
+           'lr_find', 'plot_history', 'per_class_accuracy', 'confusion_matrix', 'plot_confusion_matrix',
+           'plot_top_losses']
 
 # %% ../nbs/07_train.ipynb #e22107b3
 def set_seed(seed:int=42, # The seed
@@ -116,14 +117,24 @@ def save_atomic(obj, # Anything `torch.save` takes
         Path(tmp).unlink(missing_ok=True); raise
     return path
 
+# %% ../nbs/07_train.ipynb #801adfa6
+class CheckpointError(ValueError):
+    "A checkpoint that cannot be used: empty, damaged, or from another run."
+
 # %% ../nbs/07_train.ipynb #bb4c874b
 def load_checkpoint(path:str|Path, # A checkpoint written by `fit`
                     map_location='cpu', # Where to put its tensors
                    ) -> dict:
-    "Load a checkpoint safely (`weights_only=True`), onto the CPU by default."
+    "Load a checkpoint safely (`weights_only=True`), onto the CPU by default; a damaged file raises `CheckpointError` in one line."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f'no checkpoint at {path}')
-    return torch.load(path, map_location=map_location, weights_only=True)
+    if path.stat().st_size == 0: raise CheckpointError(f'{path} is empty (0 bytes): it was never written, or written over; use another checkpoint')
+    try: return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:
+        msg = str(e)
+        reason = ('cut short, or not a PyTorch file' if 'PytorchStreamReader' in msg or 'zip archive' in msg else
+                  'it holds Python objects, not plain tensors and values' if 'Weights only load failed' in msg else e.__class__.__name__)
+        raise CheckpointError(f'{path} is not a readable checkpoint ({reason}): use another one, or start afresh') from None
 
 # %% ../nbs/07_train.ipynb #518653cd
 def _rng_state(loader_gen:torch.Generator|None=None) -> dict:
@@ -333,8 +344,10 @@ def _start_run(model, dls, epochs, lr, opt, momentum, weight_decay, scheduler, w
     return _FitRun(model, net, dls, optimizer, sched, scaler, device, amp_dtype, channels_last, loader_gen, info, History())
 
 # %% ../nbs/07_train.ipynb #f18fcc82
-def _resume_run(run:_FitRun, path):
+def _resume_run(run:_FitRun, path, classes:list):
     ck = load_checkpoint(path)
+    if classes and ck.get('classes') and list(ck['classes']) != list(classes):
+        raise CheckpointError(f'{path} was trained on other classes ({len(ck["classes"])}, starting {ck["classes"][:2]}) than this data ({len(classes)}, starting {classes[:2]}): resume it on its own data, or start afresh')
     run.model.load_state_dict(ck['model']); run.optimizer.load_state_dict(ck['optimizer'])
     if run.sched is not None and ck.get('scheduler'): run.sched.load_state_dict(ck['scheduler'])
     if run.scaler is not None and ck.get('scaler'): run.scaler.load_state_dict(ck['scaler'])
@@ -402,9 +415,10 @@ def fit(model:nn.Module, # The network; returns logits
        ) -> History:
     "Train `model`, validating every epoch; checkpoint to `out`; continue from `resume`. Under `torchrun`, train with all ranks."
     run = _start_run(model, dls, epochs, lr, opt, momentum, weight_decay, scheduler, warmup, seed, device, amp, channels_last, param_groups)
-    if resume is not None: _resume_run(run, resume)
+    classes = list(getattr(dls, 'classes', []))
+    if resume is not None: _resume_run(run, resume, classes)
     progress, loss_fn, out = progress and run.info.main, loss_fn or get_loss(), Path(out) if out is not None else None
-    classes, t_start = list(getattr(dls, 'classes', [])), time.perf_counter()
+    t_start = time.perf_counter()
     epoch_bar = tqdm(range(run.start, epochs), desc='epochs', disable=not progress, initial=run.start, total=epochs, leave=False)
     for epoch in epoch_bar:
         t0 = time.perf_counter()
