@@ -29,6 +29,7 @@ def main():
             if cell.cell_type != 'code': continue
             f = flags(cell)
             if ('eval' in f and 'false' in f) or ('slow' in f and not args.slow): continue
+            cell.outputs = []  # execnb keeps a cell's old outputs when the new run prints nothing
             shell.cell(cell)
             if shell.exc: sys.exit(f'{path}: cell {i} raised {shell.exc!r}; nothing written')
         write_nb(nb, path)
