@@ -118,8 +118,7 @@ def save_atomic(obj, # Anything `torch.save` takes
     return path
 
 # %% ../nbs/07_train.ipynb #801adfa6
-class CheckpointError(ValueError):
-    "A checkpoint that cannot be used: empty, damaged, or from another run."
+class CheckpointError(ValueError): "A checkpoint that cannot be used: empty, damaged, or from another run."
 
 # %% ../nbs/07_train.ipynb #bb4c874b
 def load_checkpoint(path:str|Path, # A checkpoint written by `fit`
@@ -131,9 +130,8 @@ def load_checkpoint(path:str|Path, # A checkpoint written by `fit`
     if path.stat().st_size == 0: raise CheckpointError(f'{path} is empty (0 bytes): it was never written, or written over; use another checkpoint')
     try: return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
-        msg = str(e)
-        reason = ('cut short, or not a PyTorch file' if 'PytorchStreamReader' in msg or 'zip archive' in msg else
-                  'it holds Python objects, not plain tensors and values' if 'Weights only load failed' in msg else e.__class__.__name__)
+        reason = ('cut short, or not a PyTorch file' if 'PytorchStreamReader' in str(e) or 'zip archive' in str(e) else
+                  'it holds Python objects, not plain tensors and values' if 'Weights only load failed' in str(e) else e.__class__.__name__)
         raise CheckpointError(f'{path} is not a readable checkpoint ({reason}): use another one, or start afresh') from None
 
 # %% ../nbs/07_train.ipynb #518653cd
