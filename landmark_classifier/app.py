@@ -15,7 +15,7 @@ from PIL import Image
 
 from .core import parse_cli_args, run_command
 from .images import BadImageError, read_image
-from .export import ExportedPredictor, Prediction, image_to_tensor, load_predictor, predict_image, predictor_from_checkpoint
+from .export import ExportedPredictor, Prediction, image_to_tensor, load_predictor, model_file_kind, predict_image, predictor_from_checkpoint
 
 # %% auto #0
 __all__ = ['open_model', 'classify_upload', 'saliency_map', 'overlay', 'LandmarkApp', 'classifier_app', 'app_notebook',
@@ -24,13 +24,8 @@ __all__ = ['open_model', 'classify_upload', 'saliency_map', 'overlay', 'Landmark
 # %% ../nbs/13_app.ipynb #377f4271
 def open_model(path:str|Path, # An export (.pt, .pt2, .onnx) or a training checkpoint (best.pt)
               ):
-    "A predictor from an exported model or a training checkpoint."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f'no model at {path}')
-    try: return load_predictor(path)
-    except Exception:
-        if path.suffix == '.pt': return predictor_from_checkpoint(path)  # a training checkpoint, not a TorchScript file
-        raise
+    "A predictor from an exported model or a training checkpoint; any other file raises `ModelFileError` in one line."
+    return predictor_from_checkpoint(path) if model_file_kind(path) == 'checkpoint' else load_predictor(path)
 
 # %% ../nbs/13_app.ipynb #0c198550
 def classify_upload(predictor, # A `Predictor` or an `ExportedPredictor`
@@ -77,6 +72,10 @@ def _thumbnail(img:Image.Image, height:int=200) -> bytes:
     img = img.resize((max(1, min(4*height, round(img.width*height/img.height))), height), Image.LANCZOS)
     buf = io.BytesIO(); img.save(buf, 'PNG'); return buf.getvalue()
 
+# %% ../nbs/13_app.ipynb #2b97e846
+_UNCALIBRATED = ('<i>This model is not calibrated: its percentages are the raw softmax of the network, overconfident as a rule, and it never '
+                 'answers "no known landmark". Export it from its training checkpoint with <code>predictor_from_checkpoint</code> for a calibrated one.</i>')
+
 # %% ../nbs/13_app.ipynb #ae7a9196
 class LandmarkApp(widgets.VBox):
     "The uploader: pick a photo, press Classify, read the top landmarks."
@@ -86,6 +85,7 @@ class LandmarkApp(widgets.VBox):
                 ):
         self.predictor, self.k = predictor, k
         self.prompt = widgets.Label('Upload a photo of a landmark, then press Classify.')
+        self.caveat = widgets.HTML('' if getattr(predictor, 'calibrated', False) else _UNCALIBRATED)
         self.upload = widgets.FileUpload(accept='image/*', multiple=False, description='Upload photo')
         self.classify = widgets.Button(description='Classify', button_style='primary', icon='search')
         self.show_map = widgets.ToggleButton(value=False, description='Show where it looked', icon='eye', layout=widgets.Layout(width='200px'))
@@ -100,7 +100,7 @@ class LandmarkApp(widgets.VBox):
         self.rows.layout.display = 'none'
         self.classify.on_click(self._on_classify); self.show_map.observe(self._on_toggle, 'value')
         self._img = None
-        super().__init__([self.prompt, widgets.HBox([self.upload, self.classify, self.show_map]), self.status, self.photo, self.verdict, self.rows])
+        super().__init__([self.prompt, self.caveat, widgets.HBox([self.upload, self.classify, self.show_map]), self.status, self.photo, self.verdict, self.rows])
 
 
 # %% ../nbs/13_app.ipynb #89ee9120
@@ -193,7 +193,7 @@ def serve_app(model:str, # An exported model (.pt, .pt2, .onnx) or a training ch
               k:int=5, # Landmarks shown
              ) -> int: # Voila's exit status
     "Serve the landmark uploader for MODEL as a web page with Voila, on 127.0.0.1, until stopped."
-    if not Path(model).exists(): raise FileNotFoundError(f'no model at {model}')
+    model_file_kind(model)  # a file that is not a model stops here, in one line, before Voila starts
     nb = app_notebook(model, Path(tempfile.mkdtemp(prefix='landmark_app_'))/'Landmark classifier.ipynb', k)
     cmd = [sys.executable, '-m', 'voila', str(nb), f'--port={port}', '--no-browser', '--Voila.ip=127.0.0.1', '--show_tracebacks=False', '--theme=light']
     print(f'serving {model} at http://127.0.0.1:{port}/  (Ctrl-C to stop)', flush=True)

@@ -13,8 +13,8 @@ from .data import IMAGENET_STATS, check_dataset, display_name
 from .loaders import get_data_loaders, resolve_data
 from .train import loader_logits
 from .core import parse_cli_args, run_command
-from .learner import CPU_RECIPE, TRANSFER_CPU_RECIPE, train_landmarks
-from .export import calibrate, expected_calibration_error, export_torchscript, load_predictor, plot_reliability, predict_files, predictor_from_checkpoint
+from .learner import expected_calibration_error, CPU_RECIPE, TRANSFER_CPU_RECIPE, train_landmarks
+from .export import calibrate, export_torchscript, load_predictor, plot_reliability, predict_files, predictor_from_checkpoint
 
 # %% auto #0
 __all__ = ['run_demo', 'results_markdown', 'landmark_demo']

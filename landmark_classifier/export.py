@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_export.ipynb #79de7528
 from __future__ import annotations
-import contextlib, csv, importlib.util, io, json, os, sys, tempfile, warnings
+import contextlib, csv, importlib.util, io, json, os, sys, tempfile, warnings, zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Literal, get_args
@@ -21,13 +21,13 @@ from .loaders import centre_square
 from .train import load_checkpoint, loader_logits
 from .transfer import is_frozen, unfreeze
 from .core import parse_cli_args, run_command
-from .learner import build_model
+from .learner import build_model, calibration, expected_calibration_error
 
 # %% auto #0
 __all__ = ['NO_LANDMARK', 'OutputFormat', 'Predictor', 'predictor_from_checkpoint', 'export_torchscript', 'export_pt2',
-           'export_onnx', 'ExportedPredictor', 'load_predictor', 'Prediction', 'image_to_tensor', 'predict_image',
-           'expected_calibration_error', 'fit_temperature', 'calibrate', 'plot_reliability', 'quantize_onnx',
-           'iter_image_paths', 'predict_files', 'run_predict', 'landmark_predict']
+           'export_onnx', 'ExportedPredictor', 'ModelFileError', 'model_file_kind', 'load_predictor', 'Prediction',
+           'image_to_tensor', 'predict_image', 'calibrate', 'plot_reliability', 'quantize_onnx', 'iter_image_paths',
+           'predict_files', 'run_predict', 'landmark_predict']
 
 # %% ../nbs/11_export.ipynb #6cc75baa
 class Predictor(nn.Module):
@@ -42,13 +42,14 @@ class Predictor(nn.Module):
                  resize:int|None=None, # Shorter side before the crop; default round(size*256/224)
                  temperature:float=1.0, # Logits are divided by this before the softmax (see `calibrate`)
                  threshold:float=0.0, # Below this top probability a photo shows no known landmark
+                 calibrated:bool=False, # Whether `temperature` and `threshold` were fitted on validation data
                 ):
         super().__init__()
         if is_frozen(model): unfreeze(model)  # a frozen transfer model: its training-time hook has no place in an export
         self.model = model.eval()
         self.class_names = [str(c) for c in class_names]
         self.size, self.resize = int(size), int(resize or round(size*256/224))
-        self.threshold = float(threshold)
+        self.threshold, self.calibrated = float(threshold), bool(calibrated)
         self.register_buffer('mean', torch.as_tensor(mean, dtype=torch.float32).clone().view(1, 3, 1, 1))  # lists, tuples or tensors
         self.register_buffer('std', torch.as_tensor(std, dtype=torch.float32).clone().view(1, 3, 1, 1))
         self.register_buffer('temperature', torch.tensor(float(temperature)))
@@ -79,19 +80,20 @@ Predictor.__annotations__['class_names'] = List[str]  # a real type, not the str
 # %% ../nbs/11_export.ipynb #d1a261ec
 def predictor_from_checkpoint(path:str|Path, # A best.pt or last.pt written by `train_landmarks`
                              ) -> Predictor:
-    "Rebuild the model a checkpoint was trained as, load its weights on the CPU, and wrap it in a `Predictor`."
+    "Rebuild the model a checkpoint was trained as, load its weights on the CPU, and wrap it in a `Predictor` calibrated as the run was."
     ck = load_checkpoint(path, map_location='cpu')
     meta = ck.get('meta') or {}
     if 'model' not in meta: raise ValueError(f'{path} has no model description (meta); it was not written by train_landmarks')
     model = build_model(meta['model'], meta['num_classes'], meta.get('dropout', 0.4), meta.get('arch', 'resnet18'), weights=None)
     model.load_state_dict(ck['model'])
     mean, std = meta.get('stats', IMAGENET_STATS)
-    return Predictor(model, ck['classes'], mean, std, meta.get('size', 224), temperature=meta.get('temperature', 1.0), threshold=meta.get('threshold', 0.0))
+    return Predictor(model, ck['classes'], mean, std, meta.get('size', 224), temperature=meta.get('temperature', 1.0),
+                     threshold=meta.get('threshold', 0.0), calibrated=meta.get('calibrated', False))
 
 # %% ../nbs/11_export.ipynb #662cd001
 def _meta(pred:Predictor) -> dict:
     return dict(class_names=list(pred.class_names), threshold=float(pred.threshold), size=pred.size, resize=pred.resize,
-                temperature=float(pred.temperature), format_version=1)
+                temperature=float(pred.temperature), calibrated=bool(pred.calibrated), format_version=1)
 
 # %% ../nbs/11_export.ipynb #c8706474
 def export_torchscript(pred:Predictor, # The predictor to export
@@ -149,35 +151,97 @@ class ExportedPredictor:
     threshold: float # Below this top probability: no known landmark
     size: int # Side of the crop the model sees
     resize: int # Shorter side before the crop
+    calibrated: bool = False # Whether its temperature and threshold were fitted on validation data
     def __call__(self, x:torch.Tensor) -> torch.Tensor:
         x = x.float()/255. if x.dtype == torch.uint8 else x.float()  # .pt2 and ONNX graphs are traced for float input
         if self.format == 'onnx': return torch.from_numpy(self.fn.run(None, {self.fn.get_inputs()[0].name: x.contiguous().numpy()})[0])
         with torch.no_grad(): return self.fn(x)
-    def __repr__(self): return f'ExportedPredictor({self.format}, {len(self.class_names)} classes, size {self.size}, threshold {self.threshold:.3f})'
+    def __repr__(self): return f'ExportedPredictor({self.format}, {len(self.class_names)} classes, size {self.size}, threshold {self.threshold:.3f}{"" if self.calibrated else ", not calibrated"})'
+
+# %% ../nbs/11_export.ipynb #94ca91d0
+class ModelFileError(ValueError): "A file given as a model that is not one we can open: the message says what it is and what to pass instead."
+
+# %% ../nbs/11_export.ipynb #27758b48
+_EXPORT_HINT = 'pass a model exported with export_torchscript, export_pt2 or export_onnx (.pt, .pt2 or .onnx)'
+
+# %% ../nbs/11_export.ipynb #f7f4b7a6
+def _torch_save_kind(path:Path) -> str:
+    "'checkpoint' for a `train_landmarks` checkpoint; any other `torch.save` file raises `ModelFileError` saying what it holds."
+    try: obj = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception: raise ModelFileError(f'{path} holds pickled Python objects (a whole model saved with torch.save?), not loaded since unpickling can run code: {_EXPORT_HINT}') from None
+    if isinstance(obj, dict) and {'model', 'classes'} <= set(obj): return 'checkpoint'
+    if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise ModelFileError(f'{path} is a state dict ({len(obj)} tensors): it has neither the network nor the class names; load it into its model, wrap that in a Predictor and export it')
+    raise ModelFileError(f'{path} is a torch.save file of a {type(obj).__name__}, not a model: {_EXPORT_HINT}')
+
+# %% ../nbs/11_export.ipynb #b5733932
+def _zip_kind(path:Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as z: names = z.namelist()
+    except zipfile.BadZipFile: raise ModelFileError(f'{path} is cut short or damaged (an incomplete zip archive): copy or export it again') from None
+    if any(n.endswith('/archive_format') for n in names): return 'pt2'
+    if any('/code/' in n or n.endswith('/constants.pkl') for n in names): return 'torchscript'
+    return _torch_save_kind(path)
+
+# %% ../nbs/11_export.ipynb #0db0e599
+def _looks_like_text(head:bytes) -> bool: return b'\0' not in head and sum(32 <= b < 127 or b in b'\t\r\n' or b >= 0x80 for b in head) > 0.95*len(head)
+
+# %% ../nbs/11_export.ipynb #1e957d42
+def model_file_kind(path:str|Path, # A file given as a model
+                   ) -> str: # 'torchscript', 'pt2', 'onnx', or 'checkpoint' (a `train_landmarks` best.pt or last.pt)
+    "What kind of model a file holds; any other file raises `ModelFileError` saying what it is."
+    path = Path(path)
+    if not path.exists(): raise ModelFileError(f'{path} does not exist: {_EXPORT_HINT}')
+    if path.is_dir(): raise ModelFileError(f'{path} is a folder: {_EXPORT_HINT}')
+    with path.open('rb') as f: head = f.read(4096)
+    if not head: raise ModelFileError(f'{path} is empty (0 bytes): it was never written, or written over; {_EXPORT_HINT}')
+    if head.startswith(b'PK\x03\x04'): return _zip_kind(path)
+    if head[:1] == b'\x80': return _torch_save_kind(path)  # a pickle: an old-style torch.save file
+    if path.suffix.lower() == '.onnx': return 'onnx'
+    if _looks_like_text(head): raise ModelFileError(f'{path} is a text file, not a model: {_EXPORT_HINT}')
+    raise ModelFileError(f'{path} is not a model file (it starts with {head[:8]!r}): {_EXPORT_HINT}')
+
+# %% ../nbs/11_export.ipynb #2127e7ef
+def _seed_meta(fn) -> dict:
+    size = int(getattr(fn, 'size', 224))
+    return dict(class_names=list(fn.class_names), size=size, resize=int(getattr(fn, 'resize', round(size*256/224))),
+                threshold=float(getattr(fn, 'threshold', 0.0)), calibrated=False)
+
+# %% ../nbs/11_export.ipynb #562bc2e4
+def _open_torchscript(path:Path):
+    extra = {'landmark_meta.json': ''}
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', FutureWarning)  # torch.jit.load is deprecated; this format is kept for the seed's contract
+        fn = torch.jit.load(str(path), map_location='cpu', _extra_files=extra)
+    if extra['landmark_meta.json']: return fn, json.loads(extra['landmark_meta.json'])
+    if not hasattr(fn, 'class_names'): raise ModelFileError(f"{path} is a TorchScript module without .class_names, which the seed's contract needs to name its answers: {_EXPORT_HINT}")
+    return fn, _seed_meta(fn)
+
+# %% ../nbs/11_export.ipynb #336b4906
+def _open_pt2(path:Path):
+    extra = {'landmark_meta.json': ''}
+    fn = torch.export.load(str(path), extra_files=extra).module()
+    if not extra['landmark_meta.json']: raise ModelFileError(f'{path} is a torch.export file without our metadata (class names, size): {_EXPORT_HINT}')
+    return fn, json.loads(extra['landmark_meta.json'])
+
+# %% ../nbs/11_export.ipynb #9c5e915e
+def _open_onnx(path:Path):
+    import onnx, onnxruntime as ort
+    props = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    if 'landmark_meta' not in props: raise ModelFileError(f'{path} is an ONNX model without our metadata (class names, size): {_EXPORT_HINT}')
+    return ort.InferenceSession(str(path), providers=['CPUExecutionProvider']), json.loads(props['landmark_meta'])
 
 # %% ../nbs/11_export.ipynb #3ab67b8f
-def load_predictor(path:str|Path, # A .pt (TorchScript), .pt2 (torch.export) or .onnx file from this chapter
+def load_predictor(path:str|Path, # A .pt (TorchScript), .pt2 (torch.export) or .onnx file
                   ) -> ExportedPredictor:
-    "Load an exported predictor on the CPU."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f'no exported model at {path}')
-    suffix = path.suffix.lower()
-    if suffix == '.onnx':
-        import onnx, onnxruntime as ort
-        meta = json.loads({p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}['landmark_meta'])
-        fn, fmt = ort.InferenceSession(str(path), providers=['CPUExecutionProvider']), 'onnx'
-    elif suffix == '.pt2':
-        extra = {'landmark_meta.json': ''}
-        fn, fmt = torch.export.load(str(path), extra_files=extra).module(), 'pt2'
-        meta = json.loads(extra['landmark_meta.json'])
-    elif suffix in ('.pt', '.pth', '.ts'):
-        extra = {'landmark_meta.json': ''}
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', FutureWarning)  # torch.jit.load is deprecated; this format is kept for the seed's contract
-            fn, fmt = torch.jit.load(str(path), map_location='cpu', _extra_files=extra), 'torchscript'
-        meta = json.loads(extra['landmark_meta.json'])
-    else: raise ValueError(f'{path}: unknown model format {suffix!r}; expected .pt (TorchScript), .pt2 (torch.export) or .onnx')
-    return ExportedPredictor(fn, fmt, meta['class_names'], meta['threshold'], meta['size'], meta['resize'])
+    "Load an exported predictor on the CPU; any file that is not one raises `ModelFileError` in one line."
+    path = Path(path); kind = model_file_kind(path)
+    if kind == 'checkpoint':
+        raise ModelFileError(f"{path} is a training checkpoint, not an export: export it with export_torchscript(predictor_from_checkpoint('{path}'), 'model.pt'), or open it with landmark_app")
+    try: fn, meta = {'torchscript': _open_torchscript, 'pt2': _open_pt2, 'onnx': _open_onnx}[kind](path)
+    except (ModelFileError, ImportError): raise
+    except Exception as e: raise ModelFileError(f'{path} looks like a {kind} file but cannot be loaded ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}): export it again') from None
+    return ExportedPredictor(fn, kind, meta['class_names'], meta['threshold'], meta['size'], meta['resize'], meta.get('calibrated', meta['threshold'] > 0))
 
 # %% ../nbs/11_export.ipynb #0cc230e9
 NO_LANDMARK = 'no known landmark'
@@ -217,44 +281,15 @@ def predict_image(predictor, # A `Predictor` or an `ExportedPredictor`
     top = [(display_name(predictor.class_names[i]), float(v)) for v, i in zip(values.tolist(), idx.tolist())]
     return Prediction(top, top[0][1] >= predictor.threshold)
 
-# %% ../nbs/11_export.ipynb #5d03ce02
-def expected_calibration_error(probs:torch.Tensor, # [N, C] probabilities
-                               targets:torch.Tensor, # [N] labels
-                               n_bins:int=15, # Confidence bins
-                              ) -> float:
-    "The average gap between confidence and accuracy, weighted by how many predictions fall in each bin."
-    conf, pred = probs.max(1); correct = (pred == targets).float()
-    bins = torch.linspace(0, 1, n_bins + 1); ece = 0.
-    for lo, hi in zip(bins[:-1], bins[1:]):
-        m = (conf > lo) & (conf <= hi)
-        if m.any(): ece += m.float().mean().item()*abs(conf[m].mean().item() - correct[m].mean().item())
-    return ece
-
-# %% ../nbs/11_export.ipynb #64b0e7a2
-def fit_temperature(logits:torch.Tensor, # [N, C] validation logits
-                    targets:torch.Tensor, # [N] labels
-                   ) -> float:
-    "The temperature that minimises the negative log-likelihood of `targets` under softmax(logits / T)."
-    log_t = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200, line_search_fn='strong_wolfe')
-    def closure():
-        opt.zero_grad(); loss = F.cross_entropy(logits/log_t.exp(), targets); loss.backward(); return loss
-    opt.step(closure)
-    return log_t.detach().exp().item()
-
 # %% ../nbs/11_export.ipynb #7a1b2637
 def calibrate(predictor:Predictor, # The predictor to calibrate, in place
               valid_dl, # Validation loader (normalised as in training)
               accept:float=0.95, # Fraction of validation images whose top probability should clear the threshold
              ) -> dict: # ECE before and after, the temperature and the threshold
     "Fit the temperature and the 'no known landmark' threshold on the validation set."
-    logits, targets = loader_logits(predictor.model, valid_dl)
-    before = expected_calibration_error(logits.softmax(1), targets)
-    t = fit_temperature(logits, targets)
-    probs = (logits/t).softmax(1)
-    threshold = float(torch.quantile(probs.max(1).values, 1 - accept))
-    predictor.temperature.fill_(t); predictor.threshold = threshold
-    return dict(temperature=t, threshold=threshold, ece_before=before, ece_after=expected_calibration_error(probs, targets))
+    cal = calibration(*loader_logits(predictor.model, valid_dl), accept)
+    predictor.temperature.fill_(cal['temperature']); predictor.threshold = cal['threshold']; predictor.calibrated = True
+    return cal
 
 # %% ../nbs/11_export.ipynb #f8292844
 def plot_reliability(probs:torch.Tensor, # [N, C] probabilities
@@ -386,7 +421,8 @@ def run_predict(model:str, # An exported model: .pt (TorchScript), .pt2 (torch.e
     if format not in get_args(OutputFormat): print(f'landmark_predict: error: --format must be table, csv or json, not {format!r}', file=err); return 2
     if not paths: print('landmark_predict: error: give at least one image file or folder', file=err); return 2
     try: predictor = load_predictor(model)
-    except Exception as e: print(f'landmark_predict: error: cannot load model {model}: {e}', file=err); return 2
+    except ModelFileError as e: print(f'landmark_predict: error: {e}', file=err); return 2
+    except Exception as e: print(f'landmark_predict: error: cannot load model {model}: {type(e).__name__}: {e}', file=err); return 2
     from tqdm.auto import tqdm
     if format == 'csv': print(','.join(['path', 'label', 'known'] + [f'{c}{i+1}' for i in range(k) for c in ('landmark', 'probability')]), file=out)
     bad, n_ok = [], 0

@@ -10,20 +10,22 @@ from pathlib import Path
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from . import __version__
 from .core import cache_dir, parse_cli_args, run_command
 from .data import IMAGENET_STATS
 from .loaders import get_data_loaders
-from .train import (EvalResult, History, OptimizerName, ScheduleName, evaluate, fit, init_distributed, load_checkpoint,
-                                       main_first, plot_confusion_matrix, plot_history, plot_top_losses, set_seed, set_threads)
+from .train import (EvalResult, History, OptimizerName, ScheduleName, evaluate, fit, get_device, init_distributed, load_checkpoint,
+                                       loader_logits, main_first, plot_confusion_matrix, plot_history, plot_top_losses, save_atomic, set_seed, set_threads)
 from .scratch import LandmarkCNN
 from .transfer import fine_tune, transfer_model
 
 # %% auto #0
-__all__ = ['ModelName', 'SEED_RECIPE', 'CPU_RECIPE', 'TRANSFER_CPU_RECIPE', 'SYNTHETIC_RUNS', 'build_model', 'TrainResult',
-           'train_landmarks', 'results_table', 'recipe_command', 'run_is_current', 'recipe_run', 'landmark_train']
+__all__ = ['ModelName', 'SEED_RECIPE', 'CPU_RECIPE', 'TRANSFER_CPU_RECIPE', 'SYNTHETIC_RUNS', 'build_model',
+           'expected_calibration_error', 'fit_temperature', 'calibration', 'TrainResult', 'train_landmarks',
+           'results_table', 'recipe_command', 'run_is_current', 'recipe_run', 'landmark_train']
 
 # %% ../nbs/10_learner.ipynb #43955b55
 ModelName = Literal['scratch', 'transfer']  # the networks `build_model` makes
@@ -39,6 +41,41 @@ def build_model(name:ModelName='scratch', # 'scratch' for `LandmarkCNN`, 'transf
     if name == 'scratch': return LandmarkCNN(num_classes, dropout)
     if name == 'transfer': return transfer_model(arch, num_classes, weights, freeze=False)
     raise ValueError(f"unknown model {name!r}: choose 'scratch' or 'transfer'")
+
+# %% ../nbs/10_learner.ipynb #5d03ce02
+def expected_calibration_error(probs:torch.Tensor, # [N, C] probabilities
+                               targets:torch.Tensor, # [N] labels
+                               n_bins:int=15, # Confidence bins
+                              ) -> float:
+    "The average gap between confidence and accuracy, weighted by how many predictions fall in each bin."
+    conf, pred = probs.max(1); correct = (pred == targets).float()
+    bins = torch.linspace(0, 1, n_bins + 1); ece = 0.
+    for lo, hi in zip(bins[:-1], bins[1:]):
+        m = (conf > lo) & (conf <= hi)
+        if m.any(): ece += m.float().mean().item()*abs(conf[m].mean().item() - correct[m].mean().item())
+    return ece
+
+# %% ../nbs/10_learner.ipynb #64b0e7a2
+def fit_temperature(logits:torch.Tensor, # [N, C] validation logits
+                    targets:torch.Tensor, # [N] labels
+                   ) -> float:
+    "The temperature that minimises the negative log-likelihood of `targets` under softmax(logits / T)."
+    log_t = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200, line_search_fn='strong_wolfe')
+    def closure():
+        opt.zero_grad(); loss = F.cross_entropy(logits/log_t.exp(), targets); loss.backward(); return loss
+    opt.step(closure)
+    return log_t.detach().exp().item()
+
+# %% ../nbs/10_learner.ipynb #44902675
+def calibration(logits:torch.Tensor, # [N, C] validation logits
+                targets:torch.Tensor, # [N] labels
+                accept:float=0.95, # Fraction of validation images whose top probability should clear the threshold
+               ) -> dict: # The temperature, the threshold, and the ECE before and after
+    "The temperature that calibrates `logits`, and the 'no known landmark' threshold that keeps `accept` of them."
+    t = fit_temperature(logits, targets); probs = (logits/t).softmax(1)
+    return dict(temperature=t, threshold=float(torch.quantile(probs.max(1).values, 1 - accept)),
+                ece_before=expected_calibration_error(logits.softmax(1), targets), ece_after=expected_calibration_error(probs, targets))
 
 # %% ../nbs/10_learner.ipynb #899345c7
 @dataclass
@@ -82,11 +119,19 @@ def _save_plots(res:TrainResult, dls):
                       ('top_losses', plot_top_losses(res.test, dls['test'], k=9))):
         fig.savefig(res.out/f'{name}.png', dpi=110); plt.close(fig)
 
+# %% ../nbs/10_learner.ipynb #d33e7ef2
+def _calibrate_run(net:nn.Module, dls, best:Path, device) -> dict:
+    "Calibrate the best weights on the validation split; store the temperature and threshold in the checkpoint beside them."
+    cal = calibration(*loader_logits(net.to(get_device(device)), dls['valid'], get_device(device)))
+    ck = load_checkpoint(best); ck['meta'] = {**ck['meta'], 'temperature': cal['temperature'], 'threshold': cal['threshold'], 'calibrated': True}
+    save_atomic(ck, best)
+    return cal
+
 # %% ../nbs/10_learner.ipynb #c9577499
-def _write_report(res:TrainResult, dls, best:Path, meta:dict):
+def _write_report(res:TrainResult, dls, best:Path, meta:dict, cal:dict):
     t = res.test
     metrics = dict(test_accuracy=t.accuracy, test_top5=t.top5, test_loss=t.loss, epochs=len(res.history), train_seconds=res.seconds,
-                   parameters=sum(p.numel() for p in res.model.parameters()), model_mb=best.stat().st_size/2**20, **meta)
+                   parameters=sum(p.numel() for p in res.model.parameters()), model_mb=best.stat().st_size/2**20, calibration=cal, **meta)
     (res.out/'metrics.json').write_text(json.dumps(metrics, indent=1))
     _save_plots(res, dls)
 
@@ -136,8 +181,9 @@ def train_landmarks(data:str='synthetic', # 'synthetic', 'udacity' or a dataset 
     history.save(out)  # for transfer runs: both steps, numbered on
     best = out/'best.pt' if (out/'best.pt').exists() else out/'frozen'/'best.pt'
     net.load_state_dict(load_checkpoint(best)['model'])
+    cal = _calibrate_run(net, dls, best, device)
     res = TrainResult(net, history, evaluate(net, dls['test'], device), out, seconds)
-    _write_report(res, dls, best, meta)
+    _write_report(res, dls, best, meta, cal)
     return res
 
 # %% ../nbs/10_learner.ipynb #c607aea2

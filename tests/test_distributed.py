@@ -30,12 +30,12 @@ def make_shapes(root:Path, n_train=200, n_test=25, size=32, seed=0) -> Path:
 
 def _cmd(exe:str) -> list: return [shutil.which(exe) or exe]
 
-def run(args:list, cwd:Path, nproc:int=1):
+def run(args:list, cwd:Path, nproc:int=1, timeout:int=600, **env):
     "Run landmark_train in one process, or under torchrun with `nproc` processes; fail the test with its output if it fails."
     cmd = _cmd('landmark_train') + args
     if nproc > 1: cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={nproc}'] + cmd
-    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
-    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', **env}
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout)
     assert r.returncode == 0, f'{" ".join(cmd)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}'
     return r
 
@@ -95,3 +95,19 @@ def test_two_process_checkpoint_resumes_in_one(runs):
     assert abs(h[-1]['lr'] - history(tmp/'two')[-1]['lr']) < 1e-9  # the one-cycle schedule carried on where it stopped
     assert h[-1]['valid_acc'] > 0.8
     assert r.stdout.strip().splitlines()[-1].startswith('test accuracy: ')
+
+def test_ranks_share_a_fresh_synthetic_set(tmp_path):
+    """Two ranks asking for the default synthetic set and its decoded cache on an empty cache: rank 0 makes them while rank 1
+    waits (`main_first`), and both train on the same files. A rank that did not wait, or a rank 0 that did not release it,
+    leaves the ranks' collective calls out of step: the job fails or hangs until the timeout."""
+    cache = tmp_path/'cache'
+    r = run(['--data', 'synthetic', '--size', '32', '--batch-size', '32', '--epochs', '1', '--limit', '128', '--cache',
+             '--num-workers', '0', '--out', str(tmp_path/'run')], tmp_path, nproc=2, timeout=300, LANDMARK_CACHE=str(cache))
+    assert r.stdout.count('test accuracy:') == 1
+    sets = [p for p in (cache/'data').iterdir()]
+    assert [p.name for p in sets] == ['synthetic_50c_100tr_25te_128px_seed0_v1'], sets  # one set, no partial copies left
+    assert json.loads((sets[0]/'.synthetic.json').read_text())['n_train'] == 100
+    assert sum(1 for _ in sets[0].rglob('*.jpg')) == 50*(100 + 25)
+    decoded, stats = list((cache/'decoded').iterdir()), list((cache/'stats').iterdir())
+    assert len(decoded) == 1 and sorted(f.name for f in decoded[0].iterdir()) == ['filled.npy', 'images.npy'], decoded  # one decoded cache
+    assert len(stats) == 1 and stats[0].suffix == '.json', stats  # one set of statistics
