@@ -8,16 +8,17 @@ import json, statistics, sys, time
 from pathlib import Path
 
 import torch
+from PIL import Image
 
-from .data import IMAGENET_STATS, check_dataset, display_name
+from .data import IMAGENET_STATS, check_dataset, display_name, find_image_files
 from .loaders import get_data_loaders, resolve_data
 from .train import loader_logits
 from .core import parse_cli_args, run_command
-from .learner import expected_calibration_error, CPU_RECIPE, TRANSFER_CPU_RECIPE, train_landmarks
-from .export import calibrate, export_torchscript, load_predictor, plot_reliability, predict_files, predictor_from_checkpoint
+from .learner import expected_calibration_error, CPU_RECIPE, TRANSFER_CPU_RECIPE, TRANSFER_PHOTO_RECIPE, train_landmarks
+from .export import export_torchscript, load_predictor, plot_reliability, predict_files, predictor_from_checkpoint
 
 # %% auto #0
-__all__ = ['run_demo', 'results_markdown', 'landmark_demo']
+__all__ = ['demo_recipes', 'run_demo', 'results_markdown', 'landmark_demo']
 
 # %% ../nbs/12_demo.ipynb #3a0b68d1
 def _latency_ms(path:Path, calls:int=20) -> float:
@@ -28,18 +29,34 @@ def _latency_ms(path:Path, calls:int=20) -> float:
         t0 = time.perf_counter(); pred(x); times.append(time.perf_counter() - t0)
     return 1e3*statistics.median(times)
 
+# %% ../nbs/12_demo.ipynb #21a6ee12
+def _photo_side(root:Path, n:int=60) -> int:
+    "The median shorter side of `n` training photos spread over the classes."
+    files = find_image_files(root/'train'); sides = []
+    for p in files[::max(1, len(files)//n)]:
+        with Image.open(p) as im: sides.append(min(im.size))
+    return int(statistics.median(sides))
+
+# %% ../nbs/12_demo.ipynb #0682203e
+def demo_recipes(root:str|Path, # The dataset root
+                ) -> dict: # {'scratch': recipe, 'transfer': recipe}, each a dict of `train_landmarks` arguments
+    "The recipes `landmark_demo` trains: the CPU recipes on the synthetic set; on a folder of photos, the photo recipes at sizes the photos fill."
+    root = Path(root)
+    if (root/'.synthetic.json').exists(): return {'scratch': CPU_RECIPE, 'transfer': TRANSFER_CPU_RECIPE}
+    side = _photo_side(root)
+    return {'scratch': dict(CPU_RECIPE, size=min(CPU_RECIPE['size'], side)), 'transfer': dict(TRANSFER_PHOTO_RECIPE, size=min(TRANSFER_PHOTO_RECIPE['size'], side))}
+
 # %% ../nbs/12_demo.ipynb #6b413de4
 def _calibrate_export(run:Path, models:Path, name:str, size:int, stats, report:Path) -> dict:
-    pred = predictor_from_checkpoint(run/'best.pt')
-    dls = get_data_loaders(json.loads((run/'metrics.json').read_text())['data'], size=size, stats=stats, num_workers=0)
-    cal = calibrate(pred, dls['valid'])
-    logits, y = loader_logits(pred.model, dls['test'])
-    cal['test_ece_before'] = expected_calibration_error(logits.softmax(1), y)
-    cal['test_ece_after'] = expected_calibration_error((logits/cal['temperature']).softmax(1), y)
+    "Export the run's best checkpoint, calibrated by `train_landmarks` on its validation split; its calibration on the test split; its latency."
+    pred, m = predictor_from_checkpoint(run/'best.pt'), json.loads((run/'metrics.json').read_text())
+    logits, y = loader_logits(pred.model, get_data_loaders(m['data'], size=size, stats=stats, num_workers=0)['test'])
+    probs = {'before': logits.softmax(1), 'calibrated': (logits/pred.temperature).softmax(1)}
+    cal = dict(m['calibration'], test_ece_before=expected_calibration_error(probs['before'], y), test_ece_after=expected_calibration_error(probs['calibrated'], y))
     path = export_torchscript(pred, models/f'{name}.pt')
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, 2, figsize=(8, 4))
-    plot_reliability(logits.softmax(1), y, axs[0], f'{name}: before'); plot_reliability((logits/cal['temperature']).softmax(1), y, axs[1], f'{name}: calibrated')
+    for ax, (when, p) in zip(axs, probs.items()): plot_reliability(p, y, ax, f'{name}: {when}')
     fig.tight_layout(); fig.savefig(report/f'{name}_reliability.png', dpi=100); plt.close(fig)
     return dict(cal, export=str(path), latency_ms=_latency_ms(path))
 
@@ -91,12 +108,11 @@ def run_demo(data:str='synthetic', # synthetic (no network needed), udacity (dow
     models = out/'models'; models.mkdir(exist_ok=True)
     share = max(10., (budget - (time.perf_counter() - t0) - reserve)/2)
     results = {}
-    for name, model, recipe in (('scratch', 'scratch', CPU_RECIPE), ('transfer', 'transfer', TRANSFER_CPU_RECIPE)):
-        print(f'training {name} for at most {share:.0f} s ...', flush=True)
-        r = dict(recipe, max_seconds=share)
-        train_landmarks(root, model, out=out/name, limit=limit, progress=progress, **r)
+    for name, recipe in demo_recipes(root).items():
+        print(f"training {name} at {recipe['size']} px for at most {share:.0f} s ...", flush=True)
+        train_landmarks(root, name, out=out/name, limit=limit, progress=progress, **dict(recipe, max_seconds=share))
         metrics = json.loads((out/name/'metrics.json').read_text())
-        metrics.update(_calibrate_export(out/name, models, name, recipe['size'], IMAGENET_STATS if model == 'transfer' else None, out))
+        metrics.update(_calibrate_export(out/name, models, name, recipe['size'], IMAGENET_STATS if name == 'transfer' else None, out))
         results[name] = metrics
     all_test = sorted((root/'test').rglob('*.jpg')); test_photos = all_test[::max(1, len(all_test)//50)]
     with open(out/'predictions.csv', 'w') as f:

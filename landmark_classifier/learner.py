@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_learner.ipynb #5100f93a
 from __future__ import annotations
-import json, sys, time
+import json, math, sys, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -15,17 +15,18 @@ from torch import nn
 
 from . import __version__
 from .core import cache_dir, parse_cli_args, run_command
-from .data import IMAGENET_STATS
+from .data import IMAGENET_STATS, display_name
 from .loaders import get_data_loaders
-from .train import (EvalResult, History, OptimizerName, ScheduleName, evaluate, fit, get_device, init_distributed, load_checkpoint,
-                                       loader_logits, main_first, plot_confusion_matrix, plot_history, plot_top_losses, save_atomic, set_seed, set_threads)
+from .train import (EvalResult, History, OptimizerName, ScheduleName, evaluate, fit, get_device, get_loss, init_distributed, load_checkpoint,
+                                       loader_logits, main_first, save_atomic, set_seed, set_threads)
 from .scratch import LandmarkCNN
 from .transfer import fine_tune, transfer_model
 
 # %% auto #0
-__all__ = ['ModelName', 'SEED_RECIPE', 'CPU_RECIPE', 'TRANSFER_CPU_RECIPE', 'SYNTHETIC_RUNS', 'build_model',
-           'expected_calibration_error', 'fit_temperature', 'calibration', 'TrainResult', 'train_landmarks',
-           'results_table', 'recipe_command', 'run_is_current', 'recipe_run', 'landmark_train']
+__all__ = ['ModelName', 'SEED_RECIPE', 'CPU_RECIPE', 'TRANSFER_CPU_RECIPE', 'TRANSFER_PHOTO_RECIPE', 'SYNTHETIC_RUNS',
+           'build_model', 'expected_calibration_error', 'fit_temperature', 'calibration', 'plot_history',
+           'per_class_accuracy', 'confusion_matrix', 'plot_confusion_matrix', 'plot_top_losses', 'TrainResult',
+           'train_landmarks', 'results_table', 'recipe_command', 'run_is_current', 'recipe_run', 'landmark_train']
 
 # %% ../nbs/10_learner.ipynb #43955b55
 ModelName = Literal['scratch', 'transfer']  # the networks `build_model` makes
@@ -77,6 +78,91 @@ def calibration(logits:torch.Tensor, # [N, C] validation logits
     return dict(temperature=t, threshold=float(torch.quantile(probs.max(1).values, 1 - accept)),
                 ece_before=expected_calibration_error(logits.softmax(1), targets), ece_after=expected_calibration_error(probs, targets))
 
+# %% ../nbs/10_learner.ipynb #420294b0
+def plot_history(history:list, # Records from `fit`
+                 title:str|None=None, # Figure title
+                ):
+    "Train and valid loss, and valid accuracy, against the epoch."
+    import matplotlib.pyplot as plt
+    ep = [r['epoch'] for r in history]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.5))
+    a1.plot(ep, [r['train_loss'] for r in history], label='train'); a1.plot(ep, [r['valid_loss'] for r in history], label='valid')
+    a1.set_xlabel('epoch'); a1.set_ylabel('loss'); a1.legend()
+    a2.plot(ep, [100*r['valid_acc'] for r in history], color='tab:green'); a2.set_xlabel('epoch'); a2.set_ylabel('valid accuracy (%)')
+    from matplotlib.ticker import MaxNLocator
+    for ax in (a1, a2): ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if title: fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/10_learner.ipynb #fffcbbc3
+def per_class_accuracy(targets:torch.Tensor, # [N] true labels
+                       preds:torch.Tensor, # [N] predicted labels
+                       classes:list, # Class names
+                      ) -> list[tuple[str, float, int]]: # (display name, accuracy, count), worst first
+    "Accuracy of each class, worst first."
+    out = []
+    for c, name in enumerate(classes):
+        mask = targets == c; n = int(mask.sum())
+        out.append((display_name(name), (preds[mask] == c).float().mean().item() if n else float('nan'), n))
+    return sorted(out, key=lambda t: (t[1], t[0]))
+
+# %% ../nbs/10_learner.ipynb #8bec73e9
+def confusion_matrix(targets:torch.Tensor, # [N] true labels
+                     preds:torch.Tensor, # [N] predicted labels
+                     n_classes:int, # Number of classes
+                    ) -> torch.Tensor: # [n_classes, n_classes] counts, rows are true classes
+    "Counts of (true, predicted) pairs."
+    return torch.bincount(targets*n_classes + preds, minlength=n_classes**2).reshape(n_classes, n_classes)
+
+# %% ../nbs/10_learner.ipynb #4edb7cf1
+def plot_confusion_matrix(targets:torch.Tensor, # [N] true labels
+                          preds:torch.Tensor, # [N] predicted labels
+                          classes:list, # Class names
+                          figsize:tuple|None=None, # Figure size; default grows with the number of classes
+                         ):
+    "The row-normalised confusion matrix, readable at 50 classes."
+    import matplotlib.pyplot as plt
+    n = len(classes); cm = confusion_matrix(targets, preds, n).float()
+    cm = cm/cm.sum(1, keepdim=True).clamp(min=1)
+    side = figsize or (max(5, 0.24*n + 2.5),)*2
+    fig, ax = plt.subplots(figsize=side)
+    im = ax.imshow(cm.numpy(), cmap='Blues', vmin=0, vmax=1)
+    names = [display_name(c)[:22] for c in classes]
+    fs = 10 if n <= 12 else 7
+    ax.set_xticks(range(n)); ax.set_xticklabels(names, rotation=90, fontsize=fs)
+    ax.set_yticks(range(n)); ax.set_yticklabels(names, fontsize=fs)
+    ax.set_xlabel('predicted'); ax.set_ylabel('actual')
+    if n <= 12:
+        for i in range(n):
+            for j in range(n):
+                if cm[i, j] > 0: ax.text(j, i, f'{cm[i, j]:.2f}', ha='center', va='center', fontsize=8, color='white' if cm[i, j] > .5 else 'black')
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label='fraction of the true class')
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/10_learner.ipynb #df93271a
+def plot_top_losses(result:EvalResult, # From `evaluate` on `dl`
+                    dl, # The same loader, unshuffled
+                    k:int=9, # Number of images
+                    ncols:int=3, # Images per row
+                   ):
+    "The `k` images with the highest loss: predicted, actual and the predicted probability."
+    import matplotlib.pyplot as plt
+    ds = dl.dataset
+    losses = -result.probs[torch.arange(len(result.targets)), result.targets].clamp(min=1e-12).log()
+    idx = losses.argsort(descending=True)[:k].tolist()
+    mean, std = (torch.tensor(v).view(3, 1, 1) for v in ds.stats)
+    nrows = math.ceil(len(idx)/ncols)
+    fig, axs = plt.subplots(nrows, ncols, figsize=(3.2*ncols, 3.4*nrows), squeeze=False)
+    for ax in axs.flat: ax.axis('off')
+    for ax, i in zip(axs.flat, idx):
+        x, y = ds[i]; p = result.preds[i].item()
+        ax.imshow((x*std + mean).clamp(0, 1).permute(1, 2, 0).numpy())
+        ax.set_title(f'{display_name(ds.classes[p])} / {display_name(ds.classes[y])}\np={result.probs[i, p]:.2f}  loss={losses[i]:.2f}', fontsize=9)
+    fig.suptitle('predicted / actual', fontsize=10); fig.tight_layout()
+    return fig
+
 # %% ../nbs/10_learner.ipynb #899345c7
 @dataclass
 class TrainResult:
@@ -106,7 +192,7 @@ def _run_meta(args:dict, net:nn.Module, dls) -> dict:
 
 # %% ../nbs/10_learner.ipynb #4a260f88
 def _train(net, dls, a:dict, meta:dict) -> History:
-    kw = dict(epochs=a['epochs'], opt=a['opt'], weight_decay=a['weight_decay'], scheduler=a['scheduler'], patience=a['patience'], seed=a['seed'],
+    kw = dict(epochs=a['epochs'], opt=a['opt'], weight_decay=a['weight_decay'], scheduler=a['scheduler'], patience=a['patience'], seed=a['seed'], loss_fn=get_loss(a['label_smoothing']),
               device=a['device'], progress=a['progress'], meta=meta, out=a['out'], max_seconds=a['max_seconds'])
     if a['model'] == 'transfer': return fine_tune(net, dls, freeze_epochs=a['freeze_epochs'], base_lr=a['lr'], lr_mult=a['lr_mult'], **kw)
     return fit(net, dls, lr=a['lr'], resume=a['resume'], stop_after=a['stop_after'], **kw)
@@ -127,11 +213,19 @@ def _calibrate_run(net:nn.Module, dls, best:Path, device) -> dict:
     save_atomic(ck, best)
     return cal
 
+# %% ../nbs/10_learner.ipynb #5292150c
+def _plan_note(history:list, args:dict) -> str:
+    "What the run's schedule was planned for, and why: for metrics.json and the model card."
+    asked = args['epochs'] + (args['freeze_epochs'] if args['model'] == 'transfer' else 0)
+    planned, budget = history[-1].get('planned', asked), args['max_seconds']
+    if budget is None or planned >= asked: return f'{planned} epochs, as asked'
+    return f"{planned} of the {asked} epochs asked for: {planned} fit in the {budget:.0f} s budget at {history[-1]['seconds']:.1f} s an epoch"
+
 # %% ../nbs/10_learner.ipynb #c9577499
 def _write_report(res:TrainResult, dls, best:Path, meta:dict, cal:dict):
     t = res.test
     metrics = dict(test_accuracy=t.accuracy, test_top5=t.top5, test_loss=t.loss, epochs=len(res.history), train_seconds=res.seconds,
-                   parameters=sum(p.numel() for p in res.model.parameters()), model_mb=best.stat().st_size/2**20, calibration=cal, **meta)
+                   parameters=sum(p.numel() for p in res.model.parameters()), model_mb=best.stat().st_size/2**20, calibration=cal, schedule_plan=_plan_note(res.history, meta['args']), **meta)
     (res.out/'metrics.json').write_text(json.dumps(metrics, indent=1))
     _save_plots(res, dls)
 
@@ -146,6 +240,7 @@ def train_landmarks(data:str='synthetic', # 'synthetic', 'udacity' or a dataset 
                     dropout:float=0.4, # Dropout before the head
                     opt:OptimizerName='adam', # Optimiser
                     weight_decay:float=1e-3, # Weight decay
+                    label_smoothing:float=0.0, # Fraction of the target mass spread over the other classes (0: plain cross-entropy)
                     scheduler:ScheduleName='plateau', # Learning-rate schedule
                     patience:int|None=None, # Stop after this many epochs without a better valid loss
                     max_seconds:float|None=None, # Training time budget in seconds
@@ -202,12 +297,15 @@ SEED_RECIPE = dict(batch_size=64, valid_size=0.2, epochs=50, dropout=0.4, opt='a
                    scheduler='plateau', size=224)
 
 # %% ../nbs/10_learner.ipynb #fc78b5fe
-CPU_RECIPE = dict(batch_size=64, valid_size=0.2, epochs=20, dropout=0.4, opt='adam', lr=3e-3, weight_decay=1e-4,
-                  scheduler='onecycle', size=64, max_seconds=540)
+CPU_RECIPE = dict(batch_size=64, valid_size=0.2, epochs=100, dropout=0.1, opt='adam', lr=3e-3, weight_decay=1e-4,
+                  scheduler='onecycle', size=32, max_seconds=540, cache=True)
 
 # %% ../nbs/10_learner.ipynb #80d9de88
 TRANSFER_CPU_RECIPE = dict(arch='mobilenet_v2', batch_size=64, valid_size=0.2, epochs=8, freeze_epochs=2, lr=2e-3, lr_mult=10.,
-                           weight_decay=1e-4, opt='adam', scheduler='onecycle', size=96, max_seconds=570)
+                           weight_decay=1e-4, opt='adam', scheduler='onecycle', size=96, max_seconds=570, cache=True)
+
+# %% ../nbs/10_learner.ipynb #fd080c23
+TRANSFER_PHOTO_RECIPE = dict(TRANSFER_CPU_RECIPE, size=128, freeze_epochs=1, epochs=6)
 
 # %% ../nbs/10_learner.ipynb #14016165
 def recipe_command(recipe:dict, # Arguments of `train_landmarks`, such as `CPU_RECIPE`

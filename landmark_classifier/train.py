@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_train.ipynb #5c521ed7
 from __future__ import annotations
-import json, math, os, random, tempfile, time
+import json, math, os, random, tempfile, time, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +18,12 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
-from .data import display_name
 
 # %% auto #0
 __all__ = ['OptimizerName', 'ScheduleName', 'set_seed', 'get_device', 'set_threads', 'get_optimizer', 'get_loss', 'get_scheduler',
            'save_atomic', 'CheckpointError', 'load_checkpoint', 'DistInfo', 'dist_info', 'init_distributed',
-           'main_first', 'shard_loaders', 'History', 'loader_logits', 'fit', 'EvalResult', 'evaluate', 'LRFind',
-           'lr_find', 'plot_history', 'per_class_accuracy', 'confusion_matrix', 'plot_confusion_matrix',
-           'plot_top_losses']
+           'main_first', 'shard_loaders', 'History', 'loader_logits', 'plan_epochs', 'fit', 'EvalResult', 'evaluate',
+           'LRFind', 'lr_find']
 
 # %% ../nbs/07_train.ipynb #e22107b3
 def set_seed(seed:int=42, # The seed
@@ -77,6 +75,14 @@ def get_loss(label_smoothing:float=0.0, # Fraction of the target mass spread ove
 # %% ../nbs/07_train.ipynb #d870d964
 ScheduleName = Literal['plateau', 'onecycle', 'cosine', 'none']  # the schedules `get_scheduler` builds
 
+# %% ../nbs/07_train.ipynb #abb47ee4
+class _WarmCosine:
+    "The cosine schedule's factor of the peak rate at a step: linear warm-up from 1% over `warm` steps, then a cosine to zero at `total`."
+    def __init__(self, total:int, warm:int): self.total, self.warm = total, warm
+    def __call__(self, step:int) -> float:
+        if step < self.warm: return 0.01 + 0.99*step/self.warm
+        return 0.5*(1 + math.cos(math.pi*min(1., (step - self.warm)/max(1, self.total - self.warm))))
+
 # %% ../nbs/07_train.ipynb #4b257542
 def get_scheduler(opt:torch.optim.Optimizer, # The optimiser whose rate is scheduled
                   name:str|None='plateau', # 'plateau', 'onecycle', 'cosine' or None
@@ -92,11 +98,9 @@ def get_scheduler(opt:torch.optim.Optimizer, # The optimiser whose rate is sched
     if key == 'plateau': return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode='min', factor=0.1, patience=patience)
     if key == 'onecycle':
         total = max(total, 4)  # OneCycleLR needs a step in each of its phases
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g['lr'] for g in opt.param_groups], total_steps=total, pct_start=min(max(warmup, 2/total), 0.5))
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g.get('max_lr', g['lr']) for g in opt.param_groups], total_steps=total, pct_start=min(max(warmup, 2/total), 0.5))
     if key == 'cosine':
-        n_warm = max(1, round(total*warmup))
-        return torch.optim.lr_scheduler.SequentialLR(opt, [torch.optim.lr_scheduler.LinearLR(opt, 0.01, 1.0, total_iters=n_warm),
-                                                           torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, total-n_warm))], [n_warm])
+        return torch.optim.lr_scheduler.LambdaLR(opt, _WarmCosine(total, max(1, round(total*warmup))))
     return None
 
 # %% ../nbs/07_train.ipynb #39368f17
@@ -322,13 +326,14 @@ class _FitRun:
     model: nn.Module; net: nn.Module; dls: dict; optimizer: torch.optim.Optimizer; sched: object; scaler: object
     device: torch.device; amp_dtype: object; channels_last: bool; loader_gen: object; info: DistInfo
     history: History; start: int = 0; best_loss: float = math.inf; since_best: int = 0
+    schedule: str|None = None; warmup: float = 0.1; planned: int = 0
 
 # %% ../nbs/07_train.ipynb #9538e628
 def _start_run(model, dls, epochs, lr, opt, momentum, weight_decay, scheduler, warmup, seed, device, amp, channels_last, param_groups) -> _FitRun:
     device, info = get_device(device), dist_info()
     if info.world_size > 1 and device.type == 'cuda' and device.index is None: device = torch.device('cuda', info.local_rank)
     amp_dtype = _amp_dtype(device) if (amp is None or amp) else None
-    channels_last = device.type == 'cuda' if channels_last is None else channels_last
+    channels_last = device.type in ('cuda', 'cpu') if channels_last is None else channels_last
     if seed is not None: set_seed(seed + info.rank)  # ranks draw different dropout masks and augmentations
     if info.world_size > 1: dls = shard_loaders(dls, info, 0 if seed is None else seed)
     model.to(device)
@@ -339,7 +344,7 @@ def _start_run(model, dls, epochs, lr, opt, momentum, weight_decay, scheduler, w
     loader_gen = getattr(dls['train'], 'generator', None)
     if seed is not None and loader_gen is not None: loader_gen.manual_seed(seed + info.rank)  # the same shuffles however often dls was used
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if info.world_size > 1 else model
-    return _FitRun(model, net, dls, optimizer, sched, scaler, device, amp_dtype, channels_last, loader_gen, info, History())
+    return _FitRun(model, net, dls, optimizer, sched, scaler, device, amp_dtype, channels_last, loader_gen, info, History(), schedule=scheduler, warmup=warmup, planned=epochs)
 
 # %% ../nbs/07_train.ipynb #f18fcc82
 def _resume_run(run:_FitRun, path, classes:list):
@@ -350,6 +355,7 @@ def _resume_run(run:_FitRun, path, classes:list):
     if run.sched is not None and ck.get('scheduler'): run.sched.load_state_dict(ck['scheduler'])
     if run.scaler is not None and ck.get('scaler'): run.scaler.load_state_dict(ck['scaler'])
     run.history, run.start = History(ck['history']), ck['epoch']
+    run.planned = run.history[-1].get('planned', run.planned) if run.history else run.planned
     run.best_loss, run.since_best = ck.get('best_loss', math.inf), ck.get('since_best', 0)
     rng = ck.get('rng_ranks') or [ck['rng']]  # one state per rank of the run that wrote it
     if run.info.rank < len(rng): _set_rng_state(rng[run.info.rank], run.loader_gen)
@@ -381,11 +387,35 @@ def _save_run(run:_FitRun, out:Path, epoch:int, valid_loss:float, improved:bool,
         run.history.save(out)
     _barrier()  # no rank runs ahead of the files
 
-# %% ../nbs/07_train.ipynb #450de81d
-def _over_budget(run:_FitRun, max_seconds, t_start:float, epoch_seconds:float) -> bool:
-    "Whether another epoch would end past `max_seconds`; every rank gets the same answer."
-    over = max_seconds is not None and time.perf_counter() - t_start + epoch_seconds > max_seconds
-    return _all_sum([float(over)], run.device)[0] > 0
+# %% ../nbs/07_train.ipynb #fb9c30d1
+def plan_epochs(asked:int, # Epochs the run was asked for (in total)
+                done:int, # Epochs finished (in total)
+                elapsed:float, # Seconds of the budget spent
+                budget:float|None, # The time budget in seconds; None plans `asked`
+                epoch_seconds:float, # Seconds one epoch takes at the current pace
+               ) -> int: # Epochs the schedule should span (in total)
+    "The epochs a schedule should span: all that were asked for if they fit in the budget at the current pace, else those that do."
+    if budget is None: return asked
+    return max(done, min(asked, done + int((budget - elapsed)/max(epoch_seconds, 1e-9))))
+
+# %% ../nbs/07_train.ipynb #5b5e4be9
+def _replan(run:_FitRun, epochs:int):
+    "Rebuild a per-batch schedule for `epochs` in all, at the step it has reached."
+    if not _steps_per_batch(run.sched) or epochs == run.planned: return
+    step = run.sched.last_epoch
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # a scheduler stepped before this optimiser step: intended here
+        run.sched = get_scheduler(run.optimizer, run.schedule, epochs, len(run.dls['train']), run.warmup)
+        run.sched.last_epoch = step - 1; run.sched.step()
+
+# %% ../nbs/07_train.ipynb #dd584e44
+def _plan(run:_FitRun, asked:int, done:int, budget, elapsed:float, epoch_seconds:float) -> int:
+    "Plan the run's remaining epochs to the budget (the ranks' mean pace, so every rank agrees) and re-plan the schedule to it."
+    elapsed, epoch_seconds = (v/run.info.world_size for v in _all_sum([elapsed, epoch_seconds], run.device))
+    planned = plan_epochs(asked, done, elapsed, budget, epoch_seconds)
+    if planned > done: _replan(run, planned)
+    run.planned = planned
+    return planned
 
 # %% ../nbs/07_train.ipynb #074e2a5d
 def fit(model:nn.Module, # The network; returns logits
@@ -403,12 +433,12 @@ def fit(model:nn.Module, # The network; returns logits
         seed:int|None=42, # Seed set before training starts; None leaves the generators alone
         device:str|None=None, # Device; default: the best available
         amp:bool|None=None, # Mixed precision; default: on for CUDA
-        channels_last:bool|None=None, # Channels-last memory format; default: on for CUDA
+        channels_last:bool|None=None, # Channels-last memory format; default: on for CUDA and CPU
         param_groups:list|None=None, # Parameter groups (e.g. discriminative rates) instead of all parameters at `lr`
         progress:bool=True, # Progress bars and a line per epoch
         loss_fn:nn.Module|None=None, # The loss; default `get_loss()`
         stop_after:int|None=None, # Stop after this many epochs of this call (the schedule still plans for `epochs`); resume later
-        max_seconds:float|None=None, # Stop before an epoch that would end past this many seconds of this call
+        max_seconds:float|None=None, # Time budget of this call in seconds: the schedule is planned to end within it
         meta:dict|None=None, # Plain values stored in both checkpoints: how to rebuild the model, the data's stats...
        ) -> History:
     "Train `model`, validating every epoch; checkpoint to `out`; continue from `resume`. Under `torchrun`, train with all ranks."
@@ -423,18 +453,20 @@ def fit(model:nn.Module, # The network; returns logits
         train_loss, valid_loss, valid_acc = _train_epoch(run, epoch, loss_fn, progress)
         lr_now = run.optimizer.param_groups[-1]['lr']
         if isinstance(run.sched, torch.optim.lr_scheduler.ReduceLROnPlateau): run.sched.step(valid_loss)
-        rec = dict(epoch=epoch+1, train_loss=train_loss, valid_loss=valid_loss, valid_acc=valid_acc, lr=lr_now, seconds=time.perf_counter()-t0)
+        seconds = time.perf_counter() - t0
+        planned = _plan(run, epochs, epoch + 1, max_seconds, time.perf_counter() - t_start, seconds)
+        rec = dict(epoch=epoch+1, train_loss=train_loss, valid_loss=valid_loss, valid_acc=valid_acc, lr=lr_now, seconds=seconds, planned=planned)
         run.history.append(rec)
         improved = valid_loss < run.best_loss
         run.best_loss, run.since_best = (valid_loss, 0) if improved else (run.best_loss, run.since_best + 1)
-        if progress: tqdm.write(f"epoch {epoch+1:>3}/{epochs}  train_loss {train_loss:.4f}  valid_loss {valid_loss:.4f}  valid_acc {valid_acc:.1%}  {rec['seconds']:.1f}s" + ('  *' if improved else ''))
+        if progress: tqdm.write(f"epoch {epoch+1:>3}/{planned}  train_loss {train_loss:.4f}  valid_loss {valid_loss:.4f}  valid_acc {valid_acc:.1%}  {rec['seconds']:.1f}s" + ('  *' if improved else ''))
         if out is not None: _save_run(run, out, epoch, valid_loss, improved, classes, meta)
         if patience is not None and run.since_best >= patience:
             if progress: tqdm.write(f'stopping early: no better valid loss for {patience} epochs')
             break
         if stop_after is not None and epoch + 1 - run.start >= stop_after: break
-        if _over_budget(run, max_seconds, t_start, rec['seconds']):
-            if progress: tqdm.write(f'stopping: another epoch would pass the {max_seconds:.0f} s budget')
+        if epoch + 1 >= planned < epochs:
+            if progress: tqdm.write(f'stopping: the {planned} epochs planned for the {max_seconds:.0f} s budget are done ({epochs} asked for)')
             break
     epoch_bar.close()
     return run.history
@@ -512,88 +544,3 @@ def lr_find(model:nn.Module, # The network; its weights are restored afterwards
     grads = np.gradient(np.array(losses[:-1] if len(losses) > 2 else losses))
     skip = min(len(grads)-1, len(grads)//10)  # the first steps are noise
     return LRFind(lrs, losses, float(lrs[skip + int(np.argmin(grads[skip:]))]))
-
-# %% ../nbs/07_train.ipynb #420294b0
-def plot_history(history:list, # Records from `fit`
-                 title:str|None=None, # Figure title
-                ):
-    "Train and valid loss, and valid accuracy, against the epoch."
-    import matplotlib.pyplot as plt
-    ep = [r['epoch'] for r in history]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.5))
-    a1.plot(ep, [r['train_loss'] for r in history], label='train'); a1.plot(ep, [r['valid_loss'] for r in history], label='valid')
-    a1.set_xlabel('epoch'); a1.set_ylabel('loss'); a1.legend()
-    a2.plot(ep, [100*r['valid_acc'] for r in history], color='tab:green'); a2.set_xlabel('epoch'); a2.set_ylabel('valid accuracy (%)')
-    from matplotlib.ticker import MaxNLocator
-    for ax in (a1, a2): ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if title: fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/07_train.ipynb #fffcbbc3
-def per_class_accuracy(targets:torch.Tensor, # [N] true labels
-                       preds:torch.Tensor, # [N] predicted labels
-                       classes:list, # Class names
-                      ) -> list[tuple[str, float, int]]: # (display name, accuracy, count), worst first
-    "Accuracy of each class, worst first."
-    out = []
-    for c, name in enumerate(classes):
-        mask = targets == c; n = int(mask.sum())
-        out.append((display_name(name), (preds[mask] == c).float().mean().item() if n else float('nan'), n))
-    return sorted(out, key=lambda t: (t[1], t[0]))
-
-# %% ../nbs/07_train.ipynb #8bec73e9
-def confusion_matrix(targets:torch.Tensor, # [N] true labels
-                     preds:torch.Tensor, # [N] predicted labels
-                     n_classes:int, # Number of classes
-                    ) -> torch.Tensor: # [n_classes, n_classes] counts, rows are true classes
-    "Counts of (true, predicted) pairs."
-    return torch.bincount(targets*n_classes + preds, minlength=n_classes**2).reshape(n_classes, n_classes)
-
-# %% ../nbs/07_train.ipynb #4edb7cf1
-def plot_confusion_matrix(targets:torch.Tensor, # [N] true labels
-                          preds:torch.Tensor, # [N] predicted labels
-                          classes:list, # Class names
-                          figsize:tuple|None=None, # Figure size; default grows with the number of classes
-                         ):
-    "The row-normalised confusion matrix, readable at 50 classes."
-    import matplotlib.pyplot as plt
-    n = len(classes); cm = confusion_matrix(targets, preds, n).float()
-    cm = cm/cm.sum(1, keepdim=True).clamp(min=1)
-    side = figsize or (max(5, 0.24*n + 2.5),)*2
-    fig, ax = plt.subplots(figsize=side)
-    im = ax.imshow(cm.numpy(), cmap='Blues', vmin=0, vmax=1)
-    names = [display_name(c)[:22] for c in classes]
-    fs = 10 if n <= 12 else 7
-    ax.set_xticks(range(n)); ax.set_xticklabels(names, rotation=90, fontsize=fs)
-    ax.set_yticks(range(n)); ax.set_yticklabels(names, fontsize=fs)
-    ax.set_xlabel('predicted'); ax.set_ylabel('actual')
-    if n <= 12:
-        for i in range(n):
-            for j in range(n):
-                if cm[i, j] > 0: ax.text(j, i, f'{cm[i, j]:.2f}', ha='center', va='center', fontsize=8, color='white' if cm[i, j] > .5 else 'black')
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label='fraction of the true class')
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/07_train.ipynb #df93271a
-def plot_top_losses(result:EvalResult, # From `evaluate` on `dl`
-                    dl, # The same loader, unshuffled
-                    k:int=9, # Number of images
-                    ncols:int=3, # Images per row
-                   ):
-    "The `k` images with the highest loss: predicted, actual and the predicted probability."
-    import matplotlib.pyplot as plt
-    ds = dl.dataset
-    losses = -result.probs[torch.arange(len(result.targets)), result.targets].clamp(min=1e-12).log()
-    idx = losses.argsort(descending=True)[:k].tolist()
-    mean, std = (torch.tensor(v).view(3, 1, 1) for v in ds.stats)
-    nrows = math.ceil(len(idx)/ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=(3.2*ncols, 3.4*nrows), squeeze=False)
-    for ax in axs.flat: ax.axis('off')
-    for ax, i in zip(axs.flat, idx):
-        x, y = ds[i]; p = result.preds[i].item()
-        ax.imshow((x*std + mean).clamp(0, 1).permute(1, 2, 0).numpy())
-        ax.set_title(f'{display_name(ds.classes[p])} / {display_name(ds.classes[y])}\np={result.probs[i, p]:.2f}  loss={losses[i]:.2f}', fontsize=9)
-    fig.suptitle('predicted / actual', fontsize=10); fig.tight_layout()
-    return fig

@@ -218,5 +218,5 @@ def fine_tune(model:nn.Module, # A model from `transfer_model`
     if epochs > 0 and (left is None or left > 0):
         groups = [{'params': body_parameters(model), 'lr': base_lr/lr_mult}, {'params': head_parameters(model), 'lr': base_lr}]
         h = fit(model, dls, epochs=epochs, lr=base_lr, param_groups=groups, out=out, max_seconds=left, **kwargs)
-        history += [dict(r, epoch=r['epoch'] + len(history)) for r in h]
+        history += [dict(r, epoch=r['epoch'] + len(history), planned=r['planned'] + len(history)) for r in h]
     return history

@@ -17,6 +17,7 @@ def test_bench_run_quick_writes_its_section_and_keeps_others(tmp_path):
     for row in ('minimal PyTorch loop (baseline)', 'cache, later epochs', 'ONNX Runtime int8', 'torch.export (.pt2)'):
         assert row in text, row
     assert 'with `bench/run --quick --out' in text  # the command that made it
+    assert "of this machine's float32 matrix-multiply rate" in text  # fit's training FLOP/s against the machine's
     r2 = subprocess.run([sys.executable, str(BENCH), '--quick', '--out', str(out), '--skip', 'training,loader,inference'],
                         capture_output=True, text=True, timeout=900)
     assert r2.returncode == 0
@@ -27,3 +28,17 @@ def test_bench_run_quick_writes_its_section_and_keeps_others(tmp_path):
 def test_bench_run_refuses_fewer_than_five_trials():
     r = subprocess.run([sys.executable, str(BENCH), '--trials', '3'], capture_output=True, text=True)
     assert r.returncode == 2 and 'at least 5' in r.stderr
+
+def test_bench_real_photo_section_trains_every_recipe_on_the_folder(tmp_path):
+    "`--photos PATH` adds a table with one row per recipe, trained on that folder, with the command that trained it."
+    from landmark_classifier.testing import make_shapes
+    photos = make_shapes(tmp_path/'photos', n_train=12, n_test=3, size=32)
+    out = tmp_path/'RESULTS.md'
+    r = subprocess.run([sys.executable, str(BENCH), '--quick', '--out', str(out), '--skip', 'training,loader,inference,gpu',
+                        '--photos', str(photos), '--photo-seconds', '3'], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    text = out.read_text()
+    assert '### Real photos: each recipe at equal wall time (3 s of training), on `photos`' in text
+    rows = [l for l in text.splitlines() if l.startswith('| `')]
+    assert [l.split(' | ')[0] for l in rows] == ['| `CPU_RECIPE at 64 px`', '| `CPU_RECIPE`', '| `TRANSFER_PHOTO_RECIPE`', '| `TRANSFER_CPU_RECIPE`']
+    assert all('--data PHOTOS' in l and '--max-seconds 3.0' in l for l in rows), rows
