@@ -64,7 +64,7 @@ def _calibrate_export(run:Path, models:Path, name:str, size:int, stats, report:P
 def _model_card(data:str, info, results:dict, budget:float, elapsed:float) -> str:
     rows = '\n'.join(f"| {n} | {r['test_accuracy']:.1%} | {r['test_top5']:.1%} | {r['train_seconds']/60:.1f} min | {r['model_mb']:.1f} MB | {r['latency_ms']:.1f} ms | {r['test_ece_before']:.3f} -> {r['test_ece_after']:.3f} |"
                      for n, r in results.items())
-    recipes = '\n'.join(f"- **{n}**: {r.get('arch')} at {r['size']} px; {json.dumps(r['recipe'])}; {r['epochs']} epochs in the budget; weights: {r.get('weights') or 'random initialisation'}"
+    recipes = '\n'.join(f"- **{n}**: {r.get('arch')} at {r['size']} px; {json.dumps(r['recipe'])}; schedule: {r.get('schedule_plan', str(r['epochs']) + ' epochs')}; weights: {r.get('weights') or 'random initialisation'}"
                         for n, r in results.items())
     return f"""# Model card: landmark_classifier demo
 

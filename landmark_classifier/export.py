@@ -401,7 +401,8 @@ def _format_row(fmt, path, pr, k, writer=None):
     if fmt == 'csv':
         buf = io.StringIO(); cells = [str(path), pr.label, pr.known] + [v for n, p in pr.top for v in (n, f'{p:.6f}')]
         csv.writer(buf).writerow(cells); return buf.getvalue().rstrip('\r\n')
-    return f"{str(path):<50} {pr.label:<24} {pr.top[0][1]:6.1%}   " + ', '.join(f'{n} {p:.0%}' for n, p in pr.top[1:])
+    rest = pr.top[1:] if pr.known else pr.top  # below the threshold, the landmark it would have said is shown first
+    return f"{str(path):<50} {pr.label:<24} {pr.top[0][1]:6.1%}   " + ', '.join(f'{n} {p:.0%}' for n, p in rest)
 
 # %% ../nbs/11_export.ipynb #898227f8
 OutputFormat = Literal['table', 'csv', 'json']  # how `landmark_predict` writes its rows
