@@ -28,11 +28,12 @@ VARIANTS = {  # name: (what changes, the arguments it changes)
 
 def run_variant(name:str, args:dict, work:Path) -> dict:
     "Train one variant with `landmark_train`; its metrics, with the command and its wall time."
-    cmd = recipe_command(args, out=str(work/name))
+    folder = work/'_'.join(name.split())  # one word: the command is split on spaces
+    cmd = recipe_command(args, out=str(folder))
     t0 = time.perf_counter()
     r = subprocess.run(shlex.split(cmd), capture_output=True, text=True)
     if r.returncode: sys.exit(f'{name} failed:\n{r.stderr[-2000:]}')
-    m = json.loads((work/name/'metrics.json').read_text())
+    m = json.loads((folder/'metrics.json').read_text())
     return dict(m, command=cmd.replace(str(work), 'runs'), wall=time.perf_counter() - t0)
 
 def main():
