@@ -84,7 +84,7 @@ def predictor_from_checkpoint(path:str|Path, # A best.pt or last.pt written by `
     ck = load_checkpoint(path, map_location='cpu')
     meta = ck.get('meta') or {}
     if 'model' not in meta: raise ValueError(f'{path} has no model description (meta); it was not written by train_landmarks')
-    model = build_model(meta['model'], meta['num_classes'], meta.get('dropout', 0.4), meta.get('arch', 'resnet18'), weights=None)
+    model = build_model(meta['model'], meta['num_classes'], meta.get('dropout', 0.4), meta.get('arch', 'resnet18'), weights=None, width=meta.get('width', 1.), depth=meta.get('depth', 2))
     model.load_state_dict(ck['model'])
     mean, std = meta.get('stats', IMAGENET_STATS)
     return Predictor(model, ck['classes'], mean, std, meta.get('size', 224), temperature=meta.get('temperature', 1.0),

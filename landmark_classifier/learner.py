@@ -37,9 +37,11 @@ def build_model(name:ModelName='scratch', # 'scratch' for `LandmarkCNN`, 'transf
                 dropout:float=0.4, # Dropout before the head (scratch only)
                 arch:str='resnet18', # torchvision architecture (transfer only)
                 weights:str|None='imagenet', # 'imagenet', a file, or None (transfer only)
+                width:float=1., # Channels of each stage as a multiple of `LandmarkCNN`'s (scratch only)
+                depth:int=2, # Residual blocks in each stage (scratch only)
                ) -> nn.Module:
     "A network by name."
-    if name == 'scratch': return LandmarkCNN(num_classes, dropout)
+    if name == 'scratch': return LandmarkCNN(num_classes, dropout, widths=tuple(round(w*width) for w in (32, 64, 128, 256)), blocks=(depth,)*4, stem_width=round(32*width))
     if name == 'transfer': return transfer_model(arch, num_classes, weights, freeze=False)
     raise ValueError(f"unknown model {name!r}: choose 'scratch' or 'transfer'")
 
@@ -177,24 +179,24 @@ class TrainResult:
         return f'TrainResult({scores}{len(self.history)} epochs in {self.seconds:.0f} s, out=.../{self.out.name})'
 
 # %% ../nbs/10_learner.ipynb #2f22f76d
-def _run_loaders(data, batch_size, valid_size, num_workers, limit, seed, size, pretrained, cache):
+def _run_loaders(data, batch_size, valid_size, num_workers, limit, seed, size, pretrained, cache, mixup=0.):
     with main_first():  # rank 0 generates or downloads the data, measures it and makes its cache; the other ranks find them made
         return get_data_loaders(data, batch_size=batch_size, valid_size=valid_size, num_workers=num_workers, limit=limit, seed=seed, size=size,
-                                stats=IMAGENET_STATS if pretrained else None, cache=cache)
+                                stats=IMAGENET_STATS if pretrained else None, cache=cache, mixup=mixup)
 
 # %% ../nbs/10_learner.ipynb #393303d6
 def _run_meta(args:dict, net:nn.Module, dls) -> dict:
     return dict(model=args['model'], arch=args['arch'] if args['model'] == 'transfer' else 'LandmarkCNN', num_classes=len(dls.classes),
-                dropout=args['dropout'], size=args['size'], stats=[list(v) for v in dls.stats], data=str(dls.root),
+                dropout=args['dropout'], width=args['width'], depth=args['depth'], size=args['size'], stats=[list(v) for v in dls.stats], data=str(dls.root),
                 weights=getattr(net, '_weights_source', None), version=__version__, args=args,
                 recipe={k: args[k] for k in ('epochs', 'lr', 'batch_size', 'opt', 'weight_decay', 'scheduler')
-                        + (('freeze_epochs', 'lr_mult') if args['model'] == 'transfer' else ())})
+                        + (('freeze_epochs', 'lr_mult', 'frozen_stride', 'head_on_features') if args['model'] == 'transfer' else ())})
 
 # %% ../nbs/10_learner.ipynb #4a260f88
 def _train(net, dls, a:dict, meta:dict) -> History:
     kw = dict(epochs=a['epochs'], opt=a['opt'], weight_decay=a['weight_decay'], scheduler=a['scheduler'], patience=a['patience'], seed=a['seed'], loss_fn=get_loss(a['label_smoothing']),
               device=a['device'], progress=a['progress'], meta=meta, out=a['out'], max_seconds=a['max_seconds'])
-    if a['model'] == 'transfer': return fine_tune(net, dls, freeze_epochs=a['freeze_epochs'], base_lr=a['lr'], lr_mult=a['lr_mult'], **kw)
+    if a['model'] == 'transfer': return fine_tune(net, dls, freeze_epochs=a['freeze_epochs'], base_lr=a['lr'], lr_mult=a['lr_mult'], frozen_stride=a['frozen_stride'], head_on_features=a['head_on_features'], **kw)
     return fit(net, dls, lr=a['lr'], resume=a['resume'], stop_after=a['stop_after'], **kw)
 
 # %% ../nbs/10_learner.ipynb #2d79184a
@@ -206,10 +208,11 @@ def _save_plots(res:TrainResult, dls):
         fig.savefig(res.out/f'{name}.png', dpi=110); plt.close(fig)
 
 # %% ../nbs/10_learner.ipynb #d33e7ef2
-def _calibrate_run(net:nn.Module, dls, best:Path, device) -> dict:
-    "Calibrate the best weights on the validation split; store the temperature and threshold in the checkpoint beside them."
-    cal = calibration(*loader_logits(net.to(get_device(device)), dls['valid'], get_device(device)))
-    ck = load_checkpoint(best); ck['meta'] = {**ck['meta'], 'temperature': cal['temperature'], 'threshold': cal['threshold'], 'calibrated': True}
+def _calibrate_run(net:nn.Module, dls, best:Path, ck:dict, device) -> dict:
+    "Calibrate the best weights (`ck`, loaded from `best`) on the validation split; store the temperature and threshold in the checkpoint."
+    device = get_device(device)
+    cal = calibration(*loader_logits(net.to(device), dls['valid'], device))
+    ck['meta'] = {**ck['meta'], 'temperature': cal['temperature'], 'threshold': cal['threshold'], 'calibrated': True}
     save_atomic(ck, best)
     return cal
 
@@ -238,6 +241,9 @@ def train_landmarks(data:str='synthetic', # 'synthetic', 'udacity' or a dataset 
                     size:int=224, # Image side the model sees; 64 to 96 on a CPU
                     valid_size:float=0.2, # Fraction of train/ held out for validation
                     dropout:float=0.4, # Dropout before the head
+                    width:float=1., # Channels of the scratch CNN's stages, as a multiple of (32, 64, 128, 256)
+                    depth:int=2, # Residual blocks in each stage of the scratch CNN
+                    mixup:float=0., # Mixup's alpha (needs --cache); 0 for none
                     opt:OptimizerName='adam', # Optimiser
                     weight_decay:float=1e-3, # Weight decay
                     label_smoothing:float=0.0, # Fraction of the target mass spread over the other classes (0: plain cross-entropy)
@@ -255,6 +261,8 @@ def train_landmarks(data:str='synthetic', # 'synthetic', 'udacity' or a dataset 
                     weights:str|None='imagenet', # Pretrained weights for --model transfer: imagenet, a .pth file, or none
                     freeze_epochs:int=1, # Head-only epochs before fine-tuning everything (--model transfer)
                     lr_mult:float=10., # The body trains at lr / lr_mult (--model transfer)
+                    frozen_stride:int=0, # While fine-tuning, keep the layers at output stride up to this frozen (--model transfer; 0: none)
+                    head_on_features:bool=False, # Train the head on the frozen body's features, computed once without augmentation (--model transfer)
                     cache:bool=False, # Decode each image once into a cache and augment whole batches: a faster loader
                     stop_after:int|None=None, # Stop after this many epochs of this session; --resume OUT/last.pt continues (scratch model)
                     progress:bool=True, # Progress bars
@@ -267,16 +275,16 @@ def train_landmarks(data:str='synthetic', # 'synthetic', 'udacity' or a dataset 
     info = init_distributed(device); set_threads(threads)
     out = Path(out)
     if info.main: out.mkdir(parents=True, exist_ok=True)
-    dls = _run_loaders(data, batch_size, valid_size, num_workers, limit, seed, size, model == 'transfer' and a['weights'] is not None, cache)
+    dls = _run_loaders(data, batch_size, valid_size, num_workers, limit, seed, size, model == 'transfer' and a['weights'] is not None, cache, mixup)
     set_seed(seed)  # the same initial weights on every run with this seed
-    net = build_model(model, len(dls.classes), dropout, arch, a['weights'])
+    net = build_model(model, len(dls.classes), dropout, arch, a['weights'], width, depth)
     meta = _run_meta({k: v for k, v in a.items() if k != 'progress'}, net, dls)
     t0 = time.perf_counter(); history = _train(net, dls, a, meta); seconds = time.perf_counter() - t0
     if not info.main: return TrainResult(net, history, None, out, seconds)  # rank 0 tests the model and writes the report
     history.save(out)  # for transfer runs: both steps, numbered on
     best = out/'best.pt' if (out/'best.pt').exists() else out/'frozen'/'best.pt'
-    net.load_state_dict(load_checkpoint(best)['model'])
-    cal = _calibrate_run(net, dls, best, device)
+    ck = load_checkpoint(best); net.load_state_dict(ck['model'])
+    cal = _calibrate_run(net, dls, best, ck, device)
     res = TrainResult(net, history, evaluate(net, dls['test'], device), out, seconds)
     _write_report(res, dls, best, meta, cal)
     return res
@@ -305,7 +313,7 @@ TRANSFER_CPU_RECIPE = dict(arch='mobilenet_v2', batch_size=64, valid_size=0.2, e
                            weight_decay=1e-4, opt='adam', scheduler='onecycle', size=96, max_seconds=570, cache=True)
 
 # %% ../nbs/10_learner.ipynb #fd080c23
-TRANSFER_PHOTO_RECIPE = dict(TRANSFER_CPU_RECIPE, size=128, freeze_epochs=1, epochs=6)
+TRANSFER_PHOTO_RECIPE = dict(TRANSFER_CPU_RECIPE, size=128, freeze_epochs=1, epochs=12, lr_mult=5., frozen_stride=4)
 
 # %% ../nbs/10_learner.ipynb #14016165
 def recipe_command(recipe:dict, # Arguments of `train_landmarks`, such as `CPU_RECIPE`

@@ -20,8 +20,8 @@ from .synthetic import make_synthetic_landmarks
 from .data import IMAGENET_STATS, LandmarkImages, balanced_subset, content_key, check_dataset, compute_mean_std, display_name, download_landmarks, find_image_files, scan_images, stratified_split
 
 # %% auto #0
-__all__ = ['train_transforms', 'eval_transforms', 'centre_square', 'DecodedCache', 'CachedImages', 'BatchAugment', 'resolve_data',
-           'DataLoaders', 'default_num_workers', 'get_data_loaders', 'show_batch']
+__all__ = ['train_transforms', 'eval_transforms', 'centre_square', 'DecodedCache', 'CachedImages', 'mixup_batch', 'BatchAugment',
+           'resolve_data', 'DataLoaders', 'default_num_workers', 'get_data_loaders', 'show_batch']
 
 # %% ../nbs/06_loaders.ipynb #f87150ef
 def train_transforms(size:int=224, # Side of the output crop
@@ -124,6 +124,17 @@ def _hue_matrices(turns:torch.Tensor) -> torch.Tensor:
     rot[:, 1, 1], rot[:, 1, 2], rot[:, 2, 1], rot[:, 2, 2] = c, -s, s, c
     return torch.linalg.inv(to_yiq) @ rot @ to_yiq
 
+# %% ../nbs/06_loaders.ipynb #09805ebf
+def mixup_batch(x:torch.Tensor, # [B, ...] a batch of images
+                y:torch.Tensor, # [B] labels
+                alpha:float, # Beta(alpha, alpha) draws the blending weight
+                num_classes:int, # Number of classes
+               ) -> tuple: # (blended images, [B, num_classes] blended label probabilities)
+    "Blend a batch with a shuffled copy of itself, images and one-hot labels by the same weight."
+    lam, perm = torch.distributions.Beta(alpha, alpha).sample().item(), torch.randperm(len(x))
+    onehot = F.one_hot(y, num_classes).float()
+    return lam*x + (1 - lam)*x[perm], lam*onehot + (1 - lam)*onehot[perm]
+
 # %% ../nbs/06_loaders.ipynb #89baeb36
 class BatchAugment:
     "A `collate_fn` that stacks `uint8` squares and augments the batch as one tensor: crop, flip, rotation, colour jitter, normalisation."
@@ -134,8 +145,11 @@ class BatchAugment:
                  ratio:tuple=(3/4, 4/3), # Range of the crop's aspect ratio
                  degrees:float=10., # Largest rotation
                  jitter:tuple=(0.3, 0.3, 0.3, 0.03), # Brightness, contrast and saturation ranges, and hue in turns
+                 mixup:float=0., # Mixup's alpha: blend each batch with itself (`mixup_batch`); 0 for none
+                 num_classes:int=0, # Classes, for mixup's blended labels
                 ):
         self.size, self.scale, self.ratio, self.degrees, self.jitter = size, scale, ratio, degrees, jitter
+        self.mixup, self.num_classes = mixup, num_classes
         self.mean, self.std = (torch.tensor(v).view(1, 3, 1, 1) for v in stats)
     def augment(self, x:torch.Tensor, # [B, 3, H, W] uint8 images
                ) -> torch.Tensor: # [B, 3, size, size] float in [0, 1]
@@ -159,11 +173,12 @@ class BatchAugment:
         y = fs*y + (1 - fs)*(y*grey).sum(1, keepdim=True)
         return torch.einsum('bij,bjhw->bihw', _hue_matrices(hue*(2*u() - 1)), y).clamp_(0, 1)
     def __call__(self, batch:list, # (uint8 image, label) pairs from `CachedImages`
-                ) -> tuple: # ([B, 3, size, size] normalised float images, [B] labels)
+                ) -> tuple: # ([B, 3, size, size] normalised float images, [B] labels or, with mixup, [B, classes] probabilities)
         "Collate and augment one batch."
         x = torch.stack([im for im, _ in batch]); y = torch.tensor([l for _, l in batch])
-        return (self.augment(x) - self.mean)/self.std, y
-    def __repr__(self): return f'BatchAugment(size={self.size}, scale={self.scale}, degrees={self.degrees}, jitter={self.jitter})'
+        x = (self.augment(x) - self.mean)/self.std
+        return mixup_batch(x, y, self.mixup, self.num_classes) if self.mixup > 0 else (x, y)
+    def __repr__(self): return f'BatchAugment(size={self.size}, scale={self.scale}, degrees={self.degrees}, jitter={self.jitter}' + (f', mixup={self.mixup})' if self.mixup else ')')
 
 # %% ../nbs/06_loaders.ipynb #bf22b286
 def resolve_data(data:str|Path='synthetic', # 'synthetic', 'udacity' or a dataset folder
@@ -208,8 +223,10 @@ def get_data_loaders(root:str|Path='synthetic', # Dataset folder, 'synthetic' or
                      stats:tuple|None=None, # (mean, std) to normalise with; default: the dataset's own
                      resize:int|None=None, # Shorter side before the evaluation crop; default `round(size*256/224)`
                      cache:bool=False, # Train from a `DecodedCache` with `BatchAugment`: decode once, augment whole batches
+                     mixup:float=0., # Mixup's alpha for the training batches (needs `cache`); 0 for none
                     ) -> DataLoaders:
     "Train, valid and test loaders for a dataset in the Udacity layout."
+    if mixup and not cache: raise ValueError('mixup blends whole batches: it needs the decoded cache (--cache)')
     root = resolve_data(root)
     info = check_dataset(root)
     items = {s: [(p, label) for label, c in enumerate(info.classes) for p in find_image_files(root/s/c)] for s in ('train', 'test')}
@@ -224,7 +241,7 @@ def get_data_loaders(root:str|Path='synthetic', # Dataset folder, 'synthetic' or
     # augments exactly as an uninterrupted one (starting forked workers costs a fraction of a second per epoch).
     kw = dict(batch_size=batch_size, num_workers=num_workers, pin_memory=torch.cuda.is_available())
     make = lambda its, tfm: LandmarkImages(its, info.classes, tfm, stats)
-    if cache: train_ds, kw_train = CachedImages(train, info.classes, DecodedCache(root, resize or round(size*256/224)), stats), dict(collate_fn=BatchAugment(size, stats))
+    if cache: train_ds, kw_train = CachedImages(train, info.classes, DecodedCache(root, resize or round(size*256/224)), stats), dict(collate_fn=BatchAugment(size, stats, mixup=mixup, num_classes=len(info.classes)))
     else: train_ds, kw_train = make(train, train_transforms(size, stats)), {}
     loaders = {'train': DataLoader(train_ds, shuffle=True, drop_last=len(train) > batch_size, generator=torch.Generator().manual_seed(seed), **kw, **kw_train),
                'valid': DataLoader(make(valid, eval_transforms(size, stats, resize)), shuffle=False, **kw),

@@ -272,7 +272,7 @@ def _amp_dtype(device:torch.device):
 # %% ../nbs/07_train.ipynb #9cbc2b05
 def _to(xb, yb, device, channels_last):
     xb = xb.to(device, non_blocking=True)
-    if channels_last: xb = xb.contiguous(memory_format=torch.channels_last)
+    if channels_last and xb.dim() == 4: xb = xb.contiguous(memory_format=torch.channels_last)
     return xb, yb.to(device, non_blocking=True)
 
 # %% ../nbs/07_train.ipynb #e1e12c97

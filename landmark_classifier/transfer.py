@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_transfer.ipynb #b9458085
 from __future__ import annotations
-import importlib.util, os, socket, threading, time, urllib.parse
+import copy, importlib.util, os, socket, threading, time, urllib.parse
 from pathlib import Path
 
 import torch
@@ -12,11 +12,14 @@ import torchvision
 from torch import nn
 from torchvision.models import get_model, get_model_weights, list_models
 
-from .train import History, fit
+from torch.utils.data import DataLoader, TensorDataset
+
+from .train import History, dist_info, fit, get_device, loader_logits, save_atomic
 
 # %% auto #0
 __all__ = ['KNOWN_ARCHS', 'WeightsNotFoundError', 'weights_cache_path', 'packaged_weights', 'available_weights', 'head_name',
-           'head_parameters', 'body_parameters', 'freeze_body', 'unfreeze', 'is_frozen', 'transfer_model', 'fine_tune']
+           'head_parameters', 'body_parameters', 'freeze_body', 'unfreeze', 'early_layers', 'freeze_early', 'is_frozen',
+           'transfer_model', 'head_inputs', 'fine_tune']
 
 # %% ../nbs/09_transfer.ipynb #acf859e5
 class WeightsNotFoundError(FileNotFoundError):
@@ -157,10 +160,42 @@ def unfreeze(model:nn.Module, # A model from `transfer_model`
     model._bn_hook, model._frozen_bns = None, []
     return model
 
+# %% ../nbs/09_transfer.ipynb #126b4c52
+@torch.no_grad()
+def early_layers(model:nn.Module, # A model from `transfer_model`
+                 stride:int, # Layers whose output side is at least the input's side / stride
+                 size:int=224, # Side of the input images
+                ) -> list: # The layers (modules holding parameters), in the order they run
+    "The body's high-resolution layers: those whose output is at most `stride` times smaller than the input."
+    head, found, hooks = model.get_submodule(head_name(model)), [], []
+    def seen(m, inputs, out):
+        if m not in found and isinstance(out, torch.Tensor) and out.dim() == 4 and out.shape[-1]*stride >= size: found.append(m)
+    for m in model.modules():
+        if m is not head and next(m.parameters(recurse=False), None) is not None: hooks.append(m.register_forward_hook(seen))
+    training = model.training; model.eval()
+    try: model(torch.zeros(1, 3, size, size, device=next(model.parameters()).device))
+    finally:
+        for h in hooks: h.remove()
+        model.train(training)
+    return found
+
+# %% ../nbs/09_transfer.ipynb #0b933b3c
+def freeze_early(model:nn.Module, # A model from `transfer_model`
+                 stride:int, # Freeze the layers whose output side is at least the input's side / stride
+                 size:int=224, # Side of the input images
+                ) -> nn.Module:
+    "Train everything but the high-resolution early layers (`early_layers`): their parameters and batch-norm statistics stay as they are."
+    unfreeze(model); early = early_layers(model, stride, size)
+    for m in early:
+        for p in m.parameters(): p.requires_grad_(False)
+    model._frozen_bns = [m for m in early if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    model._bn_hook = model.register_forward_pre_hook(_keep_bn_eval)
+    return model
+
 # %% ../nbs/09_transfer.ipynb #b8c11506
 def is_frozen(model:nn.Module, # Any model
              ) -> bool:
-    "Whether `freeze_body` froze `model` (and `unfreeze` has not undone it)."
+    "Whether `freeze_body` or `freeze_early` froze part of `model` (and `unfreeze` has not undone it)."
     return getattr(model, '_bn_hook', None) is not None
 
 # %% ../nbs/09_transfer.ipynb #9a1107ad
@@ -195,6 +230,42 @@ def transfer_model(arch:str='resnet18', # Any torchvision classification archite
     if freeze: freeze_body(model)
     return model
 
+# %% ../nbs/09_transfer.ipynb #9731ec35
+@torch.no_grad()
+def head_inputs(model:nn.Module, # A model from `transfer_model`
+                dl:DataLoader, # A loader of (images, labels)
+                device:str|None=None, # Where the body runs; default: the best available
+               ) -> tuple: # ([N, F] float32 features, [N] labels), on the CPU
+    "What the model's head receives over a whole loader, in evaluation mode: the body's features."
+    feats, device = [], get_device(device)
+    hook = model.get_submodule(head_name(model)).register_forward_pre_hook(lambda m, args: feats.append(args[0].float().cpu()))
+    try: _, labels = loader_logits(model.to(device, memory_format=torch.channels_last), dl, device, channels_last=True)
+    finally: hook.remove()
+    return torch.cat(feats), labels
+
+# %% ../nbs/09_transfer.ipynb #4da6282f
+def _unaugmented(dl:DataLoader, like:DataLoader) -> DataLoader:
+    "`dl`'s images prepared as `like` prepares its own (no augmentation), in order."
+    ds = copy.copy(dl.dataset); ds.tfm = like.dataset.tfm
+    return DataLoader(ds, batch_size=like.batch_size, num_workers=like.num_workers, shuffle=False)
+
+# %% ../nbs/09_transfer.ipynb #fb431d3d
+def _feature_loaders(model:nn.Module, dls:dict, device) -> dict:
+    "Loaders of the body's features of the unaugmented training images and of the validation images."
+    train, valid = (TensorDataset(*head_inputs(model, dl, device)) for dl in (_unaugmented(dls['train'], dls['valid']), dls['valid']))
+    bs = dls['train'].batch_size
+    return {'train': DataLoader(train, batch_size=bs, shuffle=True, generator=torch.Generator().manual_seed(0)), 'valid': DataLoader(valid, batch_size=256)}
+
+# %% ../nbs/09_transfer.ipynb #c52ee6cd
+def _head_step(model:nn.Module, dls:dict, epochs:int, lr:float, out:Path|None, max_seconds:float|None, kwargs:dict) -> History:
+    "Train the frozen model's head for `epochs` on features computed once; checkpoint the whole model, as it ends, to `out`."
+    head = model.get_submodule(head_name(model))
+    h = fit(head, _feature_loaders(model, dls, kwargs.get('device')), epochs=epochs, lr=lr, max_seconds=max_seconds, channels_last=False, **kwargs)
+    if out is not None:
+        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        save_atomic({'model': state, 'classes': list(getattr(dls, 'classes', [])), 'epoch': len(h), 'valid_loss': h[-1]['valid_loss'], 'meta': kwargs.get('meta') or {}}, out/'best.pt')
+    return h
+
 # %% ../nbs/09_transfer.ipynb #5e147c7b
 def fine_tune(model:nn.Module, # A model from `transfer_model`
               dls:dict, # Loaders with 'train' and 'valid' keys
@@ -202,6 +273,8 @@ def fine_tune(model:nn.Module, # A model from `transfer_model`
               freeze_epochs:int=1, # Epochs with only the head training
               base_lr:float=1e-3, # Learning rate of the head
               lr_mult:float=10., # The body trains at base_lr / lr_mult
+              frozen_stride:int=0, # While everything trains, keep the layers at output stride up to this frozen (`freeze_early`); 0: none
+              head_on_features:bool=False, # Frozen step on the body's features, computed once without augmentation (`_head_step`; one rank only)
               out:str|Path|None=None, # Folder for checkpoints (the frozen step writes to out/frozen)
               max_seconds:float|None=None, # Time budget for both steps together
               **kwargs, # Passed to `fit`: scheduler, weight_decay, patience, device, progress, meta...
@@ -211,12 +284,14 @@ def fine_tune(model:nn.Module, # A model from `transfer_model`
     history = History()
     if freeze_epochs > 0:
         freeze_body(model)
-        history += fit(model, dls, epochs=freeze_epochs, lr=base_lr, param_groups=[{'params': head_parameters(model), 'lr': base_lr}],
-                       out=out/'frozen' if out else None, max_seconds=max_seconds, **kwargs)
+        if head_on_features and dist_info().world_size == 1: history += _head_step(model, dls, freeze_epochs, base_lr, out/'frozen' if out else None, max_seconds, kwargs)
+        else: history += fit(model, dls, epochs=freeze_epochs, lr=base_lr, param_groups=[{'params': head_parameters(model), 'lr': base_lr}],
+                             out=out/'frozen' if out else None, max_seconds=max_seconds, **kwargs)
     unfreeze(model)
+    if frozen_stride: freeze_early(model, frozen_stride, getattr(dls, 'size', 224))
     left = None if max_seconds is None else max_seconds - (time.perf_counter() - t0)
     if epochs > 0 and (left is None or left > 0):
-        groups = [{'params': body_parameters(model), 'lr': base_lr/lr_mult}, {'params': head_parameters(model), 'lr': base_lr}]
+        groups = [{'params': [p for p in body_parameters(model) if p.requires_grad], 'lr': base_lr/lr_mult}, {'params': head_parameters(model), 'lr': base_lr}]
         h = fit(model, dls, epochs=epochs, lr=base_lr, param_groups=groups, out=out, max_seconds=left, **kwargs)
         history += [dict(r, epoch=r['epoch'] + len(history), planned=r['planned'] + len(history)) for r in h]
     return history
