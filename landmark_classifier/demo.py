@@ -112,15 +112,18 @@ def run_demo(data:str='synthetic', # synthetic (no network needed), udacity (dow
     t0 = time.perf_counter(); out = Path(out); out.mkdir(parents=True, exist_ok=True)
     root = resolve_data(data); info = check_dataset(root)
     models = out/'models'; models.mkdir(exist_ok=True)
-    training, shares = budget - (time.perf_counter() - t0) - reserve, demo_shares(root)
+    training, shares, recipes = budget - (time.perf_counter() - t0) - reserve, demo_shares(root), demo_recipes(root)
+    order = sorted(recipes, key=lambda n: -shares[n])  # the larger share first: the last model takes what the first left over
     results = {}
-    for name, recipe in demo_recipes(root).items():
-        share = max(10., training*shares[name])
+    for name in order:
+        recipe = recipes[name]
+        share = max(10., training*shares[name] if name != order[-1] else budget - (time.perf_counter() - t0) - 0.75*reserve)
         print(f"training {name} at {recipe['size']} px for at most {share:.0f} s ...", flush=True)
         train_landmarks(root, name, out=out/name, limit=limit, progress=progress, **dict(recipe, max_seconds=share))
         metrics = json.loads((out/name/'metrics.json').read_text())
         metrics.update(_calibrate_export(out/name, models, name, recipe['size'], IMAGENET_STATS if name == 'transfer' else None, out))
         results[name] = metrics
+    results = {n: results[n] for n in recipes}  # scratch, then transfer, in the tables
     all_test = sorted((root/'test').rglob('*.jpg')); test_photos = all_test[::max(1, len(all_test)//50)]
     with open(out/'predictions.csv', 'w') as f:
         f.write('path,actual,' + ','.join(f'{n}_prediction,{n}_probability' for n in results) + '\n')
