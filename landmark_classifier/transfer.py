@@ -139,17 +139,22 @@ def body_parameters(model:nn.Module, # A model from `transfer_model`
 def _keep_bn_eval(model, inputs):
     for m in model._frozen_bns: m.eval()
 
+# %% ../nbs/09_transfer.ipynb #ae8ed29a
+def _freeze_modules(model:nn.Module, modules:list) -> nn.Module:
+    "Freeze `modules` (their own parameters, and the statistics of those that are batch norms) until `unfreeze`; the rest trains."
+    unfreeze(model)
+    for m in modules:
+        for p in m.parameters(recurse=False): p.requires_grad_(False)
+    model._frozen_bns = [m for m in modules if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    model._bn_hook = model.register_forward_pre_hook(_keep_bn_eval)
+    return model
+
 # %% ../nbs/09_transfer.ipynb #7a9b82a5
 def freeze_body(model:nn.Module, # A model from `transfer_model`
                ) -> nn.Module:
     "Train only the head: body parameters frozen, body batch-norm statistics frozen."
-    unfreeze(model)
-    head = {id(p) for p in head_parameters(model)}
-    for p in model.parameters(): p.requires_grad_(id(p) in head)
-    head_mod = model.get_submodule(head_name(model))
-    model._frozen_bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m is not head_mod]
-    model._bn_hook = model.register_forward_pre_hook(_keep_bn_eval)
-    return model
+    head = model.get_submodule(head_name(model))
+    return _freeze_modules(model, [m for m in model.modules() if m is not head])
 
 # %% ../nbs/09_transfer.ipynb #de794b4b
 def unfreeze(model:nn.Module, # A model from `transfer_model`
@@ -185,12 +190,7 @@ def freeze_early(model:nn.Module, # A model from `transfer_model`
                  size:int=224, # Side of the input images
                 ) -> nn.Module:
     "Train everything but the high-resolution early layers (`early_layers`): their parameters and batch-norm statistics stay as they are."
-    unfreeze(model); early = early_layers(model, stride, size)
-    for m in early:
-        for p in m.parameters(): p.requires_grad_(False)
-    model._frozen_bns = [m for m in early if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    model._bn_hook = model.register_forward_pre_hook(_keep_bn_eval)
-    return model
+    return _freeze_modules(model, early_layers(model, stride, size))
 
 # %% ../nbs/09_transfer.ipynb #b8c11506
 def is_frozen(model:nn.Module, # Any model
