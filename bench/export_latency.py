@@ -41,7 +41,7 @@ def main():
         torch.manual_seed(0); pred, what = Predictor(LandmarkCNN(50).eval(), [str(i) for i in range(50)], size=64), 'LandmarkCNN (random weights), 64 px'
     pred.eval(); tmp = Path(tempfile.mkdtemp())
     fns = {'eager': pred}
-    fns['TorchScript'] = load_predictor(export_torchscript(pred, tmp/'m.pt'))
+    fns['TorchScript'] = load_predictor(export_torchscript(pred, tmp/'m.pt'), runtime='torchscript')
     fns['torch.export (.pt2)'] = load_predictor(export_pt2(pred, tmp/'m.pt2'))
     try: fns['ONNX Runtime'] = load_predictor(export_onnx(pred, tmp/'m.onnx'))
     except ImportError as e: print(f'skipping ONNX: {e}')

@@ -28,6 +28,7 @@ class BadImageError(ValueError):
                  reason:str): # What is wrong with it
         self.source, self.reason = source, reason
         super().__init__(f'{source}: {reason}')
+    def __reduce__(self): return type(self), (self.source, self.reason)  # pickled whole: it crosses from loader processes
 
 # %% ../nbs/02_images.ipynb #2ac4b002
 def _source_name(src) -> str:

@@ -20,8 +20,8 @@ from .synthetic import make_synthetic_landmarks
 from .data import IMAGENET_STATS, LandmarkImages, balanced_subset, content_key, check_dataset, compute_mean_std, display_name, download_landmarks, find_image_files, scan_images, stratified_split
 
 # %% auto #0
-__all__ = ['train_transforms', 'eval_transforms', 'centre_square', 'DecodedCache', 'CachedImages', 'mixup_batch', 'BatchAugment',
-           'resolve_data', 'DataLoaders', 'default_num_workers', 'get_data_loaders', 'show_batch']
+__all__ = ['train_transforms', 'eval_transforms', 'centre_square', 'decode_square', 'DecodedCache', 'CachedImages', 'mixup_batch',
+           'BatchAugment', 'resolve_data', 'DataLoaders', 'default_num_workers', 'get_data_loaders', 'show_batch']
 
 # %% ../nbs/06_loaders.ipynb #f87150ef
 def train_transforms(size:int=224, # Side of the output crop
@@ -50,10 +50,13 @@ def centre_square(img:Image.Image, # An image
     return img.crop((left, top, left + s, top + s)).resize((side, side), Image.BILINEAR)
 
 # %% ../nbs/06_loaders.ipynb #7948f2c4
-def _decode_square(path, side:int) -> np.ndarray:
-    "Decode `path` and keep its centre square at `side` pixels: a [3, side, side] uint8 array."
+def decode_square(path, # An image file
+                  side:int, # Side of the result
+                  oversample:int=1, # A JPEG is decoded at the smallest reduced scale (1/2, 1/4, 1/8) that keeps `oversample*side` pixels
+                 ) -> np.ndarray: # [3, side, side] uint8
+    "Decode `path` and keep its centre square at `side` pixels; a large JPEG is decoded at a reduced scale, which is several times cheaper."
     with open_image(path) as img:
-        img.draft('RGB', (side, side))  # JPEG: decode at a reduced scale that still covers `side`
+        img.draft('RGB', (oversample*side, oversample*side))
         img = read_image(img)
     return np.asarray(centre_square(img, side)).transpose(2, 0, 1)
 
@@ -88,7 +91,7 @@ class DecodedCache:
         if i is None: raise KeyError(f'{path} is not an image of {self.root}')
         self._open()
         if not self._filled[i]:
-            self._data[i] = _decode_square(path, self.side)
+            self._data[i] = decode_square(path, self.side)
             self._filled[i] = 1  # flagged after the pixels are in place
         return self._data[i]
     @property
