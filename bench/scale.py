@@ -45,7 +45,7 @@ def before_module():
     except (OSError, subprocess.CalledProcessError): return None
     path = Path(tempfile.mkdtemp())/'export_040.py'; path.write_text(text)
     spec = importlib.util.spec_from_file_location('landmark_classifier.export_040', path)
-    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    mod = importlib.util.module_from_spec(spec); sys.modules[spec.name] = mod; spec.loader.exec_module(mod)
     return mod
 
 def _quiet(fn):
@@ -65,14 +65,24 @@ def folder_rates(before, old_model:Path, new_model:Path, folder:Path, trials:int
             rates[name].append(n/(time.perf_counter() - t0)); assert code == 0, f'{name} failed on {folder}'
     return rates
 
-def model_alone(predictor, batch_size:int, trials:int) -> list:
-    "photos/s of the predictor on batches already cut to its input squares, as `landmark_predict` feeds it."
-    x = torch.rand(batch_size, 3, predictor.resize, predictor.resize)
-    predictor(x); predictor(x)
-    out = []
+def batch_rates(fns:dict, trials:int, batch_size:int=32) -> dict:
+    "{name: photos/s on batches already cut to the input squares}, median of `trials` rounds that interleave the runtimes, each after a pause."
+    x = {k: torch.rand(batch_size, 3, fn.resize, fn.resize) for k, fn in fns.items()}; out = {k: [] for k in fns}
+    with torch.no_grad():
+        for k, fn in fns.items(): fn(x[k]); fn(x[k])
+        for _ in range(trials):
+            for k, fn in fns.items():
+                time.sleep(0.3); fn(x[k])
+                t0 = time.perf_counter(); [fn(x[k]) for _ in range(3)]; out[k].append(3*batch_size/(time.perf_counter() - t0))
+    return {k: statistics.median(v) for k, v in out.items()}
+
+def decode_rate(folder:Path, side:int, trials:int) -> float:
+    "photos/s of one process decoding the folder to `side`-pixel squares as `landmark_predict`'s workers do (median of `trials` passes)."
+    from landmark_classifier.predict import PhotoSquares
+    ds = PhotoSquares(sorted(folder.glob('*.jpg')), side); rates = []
     for _ in range(trials):
-        t0 = time.perf_counter(); [predictor(x) for _ in range(3)]; out.append(3*batch_size/(time.perf_counter() - t0))
-    return out
+        t0 = time.perf_counter(); [ds[i] for i in range(len(ds))]; rates.append(len(ds)/(time.perf_counter() - t0))
+    return statistics.median(rates)
 
 def photo_latency(fns:dict, trials:int, reps:int=20) -> dict:
     "{name: median ms for one 480x640 photo}: medians of `reps` calls a round, median of `trials` rounds that interleave the runtimes."
@@ -81,6 +91,7 @@ def photo_latency(fns:dict, trials:int, reps:int=20) -> dict:
         for fn in fns.values(): fn(one); fn(one)
         for _ in range(trials):
             for k, fn in fns.items():
+                time.sleep(0.3); fn(one)  # thread pools still spinning after the previous runtime (ONNX Runtime, OpenMP) would steal its cores
                 times = []
                 for _ in range(reps): t0 = time.perf_counter(); fn(one); times.append(1e3*(time.perf_counter() - t0))
                 out[k].append(statistics.median(times))
@@ -111,8 +122,9 @@ def scale_section(checkpoint, trials:int=5, photos=None, n:int=600, quick:bool=F
     folder = full_size_photos(tmp/'photos', n, photos)
     rates = folder_rates(before, old, new, folder, trials)
     chosen = load_predictor(new, batch_size=32)
-    alone = model_alone(chosen, 32, trials)
-    now, was, mod = statistics.median(rates['now']), statistics.median(rates['0.4.0']) if rates['0.4.0'] else float('nan'), statistics.median(alone)
+    mod, dec = batch_rates({'chosen': chosen}, trials)['chosen'], decode_rate(folder, chosen.resize, trials)
+    cores = os.cpu_count(); bound = cores/(cores/mod + 1/dec)  # core-seconds a photo: the model's on all cores, plus its decoding
+    now, was = statistics.median(rates['now']), statistics.median(rates['0.4.0']) if rates['0.4.0'] else float('nan')
     fns = {'TorchScript file of 0.4.0 (scripted)': before.load_predictor(old) if before else None,
            'TorchScript, frozen and optimised': load_predictor(new, runtime='torchscript'), 'ONNX Runtime': load_predictor(new, runtime='onnxruntime')}
     fns = {k: v for k, v in fns.items() if v is not None}
@@ -124,15 +136,30 @@ def scale_section(checkpoint, trials:int=5, photos=None, n:int=600, quick:bool=F
              f"0.4.0's code (`git show {BEFORE}`) and today's alternate, {trials} trials each.", '',
              '| what | photos/s | ratio |', '|---|---|---|',
              f'| `landmark_predict` of 0.4.0 (its TorchScript file, decoding in the loop) | {was:.0f} | 1.00x |',
-             f'| `landmark_predict` now ({chosen.runtime}, chosen for batches; {_quiet(lambda: __import__("landmark_classifier.predict", fromlist=["x"]).default_workers())} decoding process) | {now:.0f} | {now/was:.2f}x |',
-             f'| the model alone on {chosen.runtime}, batches of 32 already at {chosen.resize} px | {mod:.0f} | now at {now/mod:.0%} of it |', '',
+             f'| `landmark_predict` now ({chosen.runtime}, chosen for batches; {_quiet(lambda: __import__("landmark_classifier.predict", fromlist=["x"]).default_workers())} decoding processes) | {now:.0f} | {now/was:.2f}x |',
+             f'| the model alone on {chosen.runtime}, batches of 32 already at {chosen.resize} px | {mod:.0f} | now at {now/mod:.0%} of it |',
+             f'| decoding alone, one process (reduced-scale JPEG decoding, centre square at {chosen.resize} px) | {dec:.0f} | |',
+             f'| the most {cores} cores can do: each photo costs the model {1e3*cores/mod:.2f} core-ms and its decoding {1e3/dec:.2f} | {bound:.0f} | now at {now/bound:.0%} of it |', '',
              f'One 480x640 photo (median of 20 calls a round, median of {trials} rounds); `load_predictor` chose **{one_choice}** for one photo here.', '',
              '| runtime | ms | against 0.4.0 |', '|---|---|---|']
     lines += [f'| {k} | {v:.2f} | {base/v:.2f}x |' for k, v in ms.items()]
     lines += ['', f"Chosen runtime against 0.4.0's TorchScript: {base/chosen_one:.2f}x. TorchScript against ONNX Runtime: "
               f"{ms['TorchScript, frozen and optimised']/ms['ONNX Runtime']:.2f}x the time."]
-    lines += ['', int8_table(pred, new, checkpoint, tmp, trials, quick)]
+    lines += ['', shard_check(new, folder, tmp), '', int8_table(pred, new, checkpoint, tmp, trials, quick)]
     return '\n'.join(lines)
+
+def shard_check(model:Path, folder:Path, tmp:Path) -> str:
+    "Two shards of the folder, each into its own file, merged: the same bytes as one unsharded run?"
+    from landmark_classifier.predict import merge_predictions
+    whole, merged = io.StringIO(), io.StringIO()
+    _quiet(lambda: run_predict(str(model), [str(folder)], format='csv', out=whole, err=io.StringIO()))
+    for i in range(2): _quiet(lambda: run_predict(str(model), [str(folder)], shard=f'{i}/2', output=str(tmp/'parts'/'{i}-of-{n}.csv')))
+    _quiet(lambda: merge_predictions([str(tmp/'parts'/f'{i}-of-2.csv') for i in range(2)], out=merged, err=io.StringIO()))
+    rows = [len((tmp/'parts'/f'{i}-of-2.csv').read_text().splitlines()) - 1 for i in range(2)]
+    same = merged.getvalue() == whole.getvalue()
+    return (f"Two shards (`--shard 0/2`, `--shard 1/2`, {rows[0]} and {rows[1]} rows) merged by `landmark_merge`: "
+            f"{'the same bytes as' if same else 'NOT the same as'} one unsharded run ({len(whole.getvalue().splitlines()) - 1} rows). "
+            'A shard killed half-way and resumed is tested in `nbs/12_predict.ipynb`.')
 
 INT8 = {  # name: keyword arguments of onnxruntime.quantization.quantize_static beside the calibration reader
     'QDQ, per-channel int8 weights, uint8 activations (`quantize_onnx`)': {},
@@ -155,6 +182,20 @@ def _quantize_variant(onnx32:Path, dest:Path, calib:list, quant_format='QDQ', ac
                                    op_types_to_quantize=['Conv', 'Gemm', 'MatMul', 'Add', 'GlobalAveragePool'], calibrate_method=CalibrationMethod.Percentile))
     return dest
 
+class _PT2EInt8(torch.nn.Module):
+    "PyTorch's x86 int8 quantiser (PT2E, from torchao) on the network, compiled by inductor; the predictor's preprocessing and softmax around it."
+    def __init__(self, pred, calib:list):
+        super().__init__()
+        from torchao.quantization.pt2e.quantize_pt2e import prepare_pt2e, convert_pt2e
+        import torchao.quantization.pt2e.quantizer.x86_inductor_quantizer as xiq
+        self.pred, self.resize = pred, pred.resize
+        q = xiq.X86InductorQuantizer(); q.set_global(xiq.get_default_x86_inductor_quantization_config())
+        m = prepare_pt2e(torch.export.export(pred.model, (torch.rand(2, 3, pred.size, pred.size),), dynamic_shapes={'x': {0: torch.export.Dim.AUTO}}).module(), q)
+        with torch.no_grad():
+            for p in calib: m(pred.preprocess(image_to_tensor(read_image(p)).float()/255))
+        self.net = torch.compile(convert_pt2e(m))
+    def forward(self, x): return torch.softmax(self.net(self.pred.preprocess(x))/self.pred.temperature, 1)
+
 def int8_table(pred, new:Path, checkpoint, tmp:Path, trials:int, quick:bool) -> str:
     "int8 variants against the fastest float32 runtime: one-photo latency, batch throughput, test accuracy."
     data = Path(torch.load(checkpoint, map_location='cpu', weights_only=True)['meta']['data'])
@@ -167,9 +208,14 @@ def int8_table(pred, new:Path, checkpoint, tmp:Path, trials:int, quick:bool) -> 
     for name, kw in INT8.items():
         try: q[name] = load_predictor(_quantize_variant(onnx32, tmp/f'q{len(q)}.onnx', calib, **kw))
         except Exception as e: q[name] = e
+    if not quick:
+        name = "PyTorch's x86 quantiser (PT2E, torchao), compiled by inductor"
+        try: q[name] = _PT2EInt8(pred, calib)
+        except ImportError: q[name] = ImportError('needs torchao: pip install torchao')
+        except Exception as e: q[name] = e
     ok = {**fp32, **{k: v for k, v in q.items() if not isinstance(v, Exception)}}
     ms = photo_latency(ok, trials)
-    thr = {k: statistics.median(model_alone(fn, 32, trials)) for k, fn in ok.items()}
+    thr = batch_rates(ok, trials)
     acc = {k: accuracy(fn, xs, ys) for k, fn in ok.items()}
     best = min(fp32, key=ms.get)
     rows = ['| runtime | one photo (ms) | against the fastest float32 | batches of 32 (photos/s) | against it | test accuracy | points lost |', '|---|---|---|---|---|---|---|']

@@ -228,6 +228,16 @@ def _jit_load(path:Path, extra:dict|None=None):
         warnings.simplefilter('ignore', FutureWarning)  # torch.jit.load is deprecated; this format is kept for the seed's contract
         return torch.jit.load(str(path), map_location='cpu', _extra_files=extra if extra is not None else {})
 
+# %% ../nbs/11_export.ipynb #843be547
+def _ort_fn(model:str|bytes, # An ONNX model: a path, or its bytes
+            spin:bool=True, # Whether ONNX Runtime's threads spin between calls: quicker for one photo, in the way of decoding processes beside a batch
+           ):
+    "An ONNX model on ONNX Runtime's CPU provider, as a function of a float tensor."
+    import onnxruntime as ort
+    options = ort.SessionOptions(); options.add_session_config_entry('session.intra_op.allow_spinning', '1' if spin else '0')
+    session = ort.InferenceSession(model, options, providers=['CPUExecutionProvider']); name = session.get_inputs()[0].name
+    return lambda x: torch.from_numpy(session.run(None, {name: x.contiguous().numpy()})[0])
+
 # %% ../nbs/11_export.ipynb #da230b06
 def _optimised_torchscript(path:Path):
     "The file's graph optimised for inference: a copy of its own, since the optimised graph has no gradients."
@@ -236,7 +246,7 @@ def _optimised_torchscript(path:Path):
         return torch.jit.optimize_for_inference(_jit_load(path))
 
 # %% ../nbs/11_export.ipynb #6d7e458b
-def _open_torchscript(path:Path):
+def _open_torchscript(path:Path, spin:bool=True):
     "(module, metadata, runtimes): the file's own TorchScript optimised for inference, and ONNX Runtime on the copy inside where there is one."
     extra = {'landmark_meta.json': '', _ONNX_ENTRY: ''}
     fn = _jit_load(path, extra)
@@ -244,29 +254,22 @@ def _open_torchscript(path:Path):
     elif hasattr(fn, 'class_names'): meta = _seed_meta(fn)
     else: raise ModelFileError(f"{path} is a TorchScript module without .class_names, which the seed's contract needs to name its answers: {_EXPORT_HINT}")
     runtimes = {'torchscript': lambda: _optimised_torchscript(path)}
-    if extra[_ONNX_ENTRY] and importlib.util.find_spec('onnxruntime'): runtimes['onnxruntime'] = lambda: _ort_fn(extra[_ONNX_ENTRY])
+    if extra[_ONNX_ENTRY] and importlib.util.find_spec('onnxruntime'): runtimes['onnxruntime'] = lambda: _ort_fn(extra[_ONNX_ENTRY], spin)
     return fn, meta, runtimes
 
-# %% ../nbs/11_export.ipynb #843be547
-def _ort_fn(model:str|bytes):
-    "An ONNX model (a path or its bytes) on ONNX Runtime's CPU provider, as a function of a float tensor."
-    import onnxruntime as ort
-    session = ort.InferenceSession(model, providers=['CPUExecutionProvider']); name = session.get_inputs()[0].name
-    return lambda x: torch.from_numpy(session.run(None, {name: x.contiguous().numpy()})[0])
-
 # %% ../nbs/11_export.ipynb #336b4906
-def _open_pt2(path:Path):
+def _open_pt2(path:Path, spin:bool=True):
     extra = {'landmark_meta.json': ''}
     fn = torch.export.load(str(path), extra_files=extra).module()
     if not extra['landmark_meta.json']: raise ModelFileError(f'{path} is a torch.export file without our metadata (class names, size): {_EXPORT_HINT}')
     return fn, json.loads(extra['landmark_meta.json']), {'pt2': lambda: fn}
 
 # %% ../nbs/11_export.ipynb #9c5e915e
-def _open_onnx(path:Path):
+def _open_onnx(path:Path, spin:bool=True):
     import onnx
     props = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
     if 'landmark_meta' not in props: raise ModelFileError(f'{path} is an ONNX model without our metadata (class names, size): {_EXPORT_HINT}')
-    return None, json.loads(props['landmark_meta']), {'onnxruntime': lambda: _ort_fn(str(path))}
+    return None, json.loads(props['landmark_meta']), {'onnxruntime': lambda: _ort_fn(str(path), spin)}
 
 # %% ../nbs/11_export.ipynb #b4cf63f9
 Runtime = Literal['auto', 'torchscript', 'onnxruntime', 'pt2']  # what runs an exported model
@@ -328,13 +331,13 @@ def _pick_runtime(path:Path, makers:dict, runtime:str, probe:torch.Tensor) -> tu
 # %% ../nbs/11_export.ipynb #a64c9f8e
 def load_predictor(path:str|Path, # A .pt (TorchScript), .pt2 (torch.export) or .onnx file
                    runtime:Runtime='auto', # What runs it; 'auto': the fastest of those the file allows, measured on this machine
-                   batch_size:int=1, # The work `auto` measures: 1, a 480x640 photo; more, batches of squares at the model's `resize`, as `landmark_predict` feeds it
+                   batch_size:int=1, # The work: 1, single photos (`auto` times a 480x640 one); more, batches of squares at the model's `resize` decoded by other processes, as `landmark_predict` feeds it
                   ) -> ExportedPredictor:
     "Load an exported predictor on the CPU, on the fastest runtime; any file that is not one raises `ModelFileError` in one line."
     path = Path(path); kind = model_file_kind(path)
     if kind == 'checkpoint':
         raise ModelFileError(f"{path} is a training checkpoint, not an export: export it with export_torchscript(predictor_from_checkpoint('{path}'), 'model.pt'), or open it with landmark_app")
-    try: module, meta, makers = {'torchscript': _open_torchscript, 'pt2': _open_pt2, 'onnx': _open_onnx}[kind](path)
+    try: module, meta, makers = {'torchscript': _open_torchscript, 'pt2': _open_pt2, 'onnx': _open_onnx}[kind](path, spin=batch_size == 1)
     except (ModelFileError, ImportError): raise
     except Exception as e: raise ModelFileError(f'{path} looks like a {kind} file but cannot be loaded ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}): export it again') from None
     name, fn, ms = _pick_runtime(path, makers, runtime, _probe(meta['resize'], batch_size))

@@ -54,7 +54,7 @@ def decode_square(path, # An image file
                   side:int, # Side of the result
                   oversample:int=1, # A JPEG is decoded at the smallest reduced scale (1/2, 1/4, 1/8) that keeps `oversample*side` pixels
                  ) -> np.ndarray: # [3, side, side] uint8
-    "Decode `path` and keep its centre square at `side` pixels; a large JPEG is decoded at a reduced scale, which is several times cheaper."
+    "Decode `path` and keep its centre square at `side` pixels; a large JPEG is decoded at a reduced scale, which is cheaper."
     with open_image(path) as img:
         img.draft('RGB', (oversample*side, oversample*side))
         img = read_image(img)

@@ -78,8 +78,9 @@ def _collate(items:list) -> tuple:
 
 # %% ../nbs/12_predict.ipynb #2c41b184
 def default_workers() -> int:
-    "Decoding processes beside the model: one core in four, at least one where there are two cores or more."
-    return 0 if (os.cpu_count() or 1) < 2 else max(1, (os.cpu_count() or 1)//4)
+    "Decoding processes beside the model: one a core, up to 8; none on a single core."
+    cores = os.cpu_count() or 1
+    return 0 if cores < 2 else min(8, cores)
 
 # %% ../nbs/12_predict.ipynb #23fbf6f0
 def _top(probs:torch.Tensor, class_names:list, threshold:float, k:int) -> Prediction:
@@ -193,7 +194,7 @@ def run_predict(model:str, # An exported model: .pt (TorchScript), .pt2 (torch.e
                 format:OutputFormat='table', # A table, CSV, or JSON Lines (one object per line)
                 batch_size:int=32, # Images per forward pass
                 runtime:Runtime='auto', # What runs the model; auto: the fastest here, measured once and remembered
-                num_workers:int|None=None, # Decoding processes beside the model; default one core in four (at least one)
+                num_workers:int|None=None, # Decoding processes beside the model; default one a core, up to 8
                 shard:str|None=None, # Only shard i of n, as 'i/n'; under torchrun, default one shard per rank
                 output:str|None=None, # Write the rows to this csv or .jsonl file, resuming it if it holds part of this job; {i} and {n} become the shard
                 out=None, # Where results go when there is no `output`; default sys.stdout
@@ -282,6 +283,7 @@ def merge_predictions(parts:list, # The files of every shard of one job, written
                      ) -> int: # 0, or 1 when some photos could not be classified
     "Merge the shard files of one job into the rows of one unsharded run, in its order; every shard must be there, complete."
     out, err = out or sys.stdout, err or sys.stderr
+    if not parts: print('landmark_merge: error: give the files of every shard, such as parts/*-of-4.csv', file=err); return 2
     jobs = _check_parts(parts); fmt, inputs = jobs[0]['format'], jobs[0]['paths']
     dest = open(output, 'w', newline='') if output else out
     try:
