@@ -20,6 +20,7 @@ from .data import IMAGENET_STATS, display_name
 from .loaders import centre_square
 from .train import load_checkpoint, loader_logits
 from .transfer import is_frozen, unfreeze
+from . import __version__
 from .core import cache_dir, parse_cli_args, run_command
 from .learner import build_model, calibration, expected_calibration_error
 
@@ -275,17 +276,19 @@ def _open_onnx(path:Path, spin:bool=True):
 Runtime = Literal['auto', 'torchscript', 'onnxruntime', 'pt2']  # what runs an exported model
 
 # %% ../nbs/11_export.ipynb #df196a57
-def _median_ms(fns:dict, x:torch.Tensor, reps:int) -> dict:
-    "{name: median ms of `reps` calls on `x`}; the calls interleave the functions, so a change in the machine's speed hits all alike."
-    times = {k: [] for k in fns}
-    for _ in range(reps):
-        for k, fn in fns.items(): t0 = time.perf_counter(); fn(x); times[k].append(1e3*(time.perf_counter() - t0))
+def _median_ms(fns:dict, x:torch.Tensor, reps:int, rounds:int=3) -> dict:
+    "{name: median ms of its calls on `x`}: `rounds` rounds, each timing `reps` calls of one function after an untimed one, the order reversed every other round."
+    times, names = {k: [] for k in fns}, list(fns)
+    for r in range(rounds):
+        for k in (names if r % 2 == 0 else names[::-1]):
+            fns[k](x)  # untimed: thread pools of the function before it (OpenMP, ONNX Runtime) may still hold the cores
+            for _ in range(reps): t0 = time.perf_counter(); fns[k](x); times[k].append(1e3*(time.perf_counter() - t0))
     return {k: statistics.median(v) for k, v in times.items()}
 
 # %% ../nbs/11_export.ipynb #71bb6c94
 def choose_runtime(fns:dict, # {name: a function of a float batch that returns probabilities}
                    probe:torch.Tensor, # The input to time them on: the work they are chosen for
-                   reps:int=5, # Timed calls each, after two warm-up calls
+                   reps:int=3, # Timed calls of each in each of three rounds, after two warm-up calls
                    atol:float=1e-4, # Largest difference from the first one's probabilities a runtime may give
                   ) -> tuple: # (the fastest name, {name: median ms})
     "The fastest of `fns` on `probe`, among those whose answers match the first one's."
@@ -302,11 +305,11 @@ def choose_runtime(fns:dict, # {name: a function of a float batch that returns p
 
 # %% ../nbs/11_export.ipynb #cb7ae477
 def _machine_key() -> str:
-    "The CPU, its cores and threads, and the versions that decide which runtime is faster."
+    "The CPU, its cores and threads, and the versions that decide which runtime is faster (this library's among them: a new version measures again)."
     cpu = platform.processor() or platform.machine()
     if os.path.exists('/proc/cpuinfo'): cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), cpu)
     ort = importlib.metadata.version('onnxruntime') if importlib.util.find_spec('onnxruntime') else '-'
-    return f'{cpu}|{os.cpu_count()} cores|{torch.get_num_threads()} threads|torch {torch.__version__}|onnxruntime {ort}'
+    return f'{cpu}|{os.cpu_count()} cores|{torch.get_num_threads()} threads|torch {torch.__version__}|onnxruntime {ort}|landmark_classifier {__version__}'
 
 # %% ../nbs/11_export.ipynb #ff86b88b
 def _probe(resize:int, batch_size:int) -> torch.Tensor:

@@ -181,7 +181,7 @@ def _report_bad(bad:list, err):
     for p, reason in bad: print(f'  {p}: {reason}', file=err)
 
 # %% ../nbs/12_predict.ipynb #844b1206
-def _finish(output:Path|None, n_rows:int, bad:list):
+def _finish(output:Path|None, bad:list):
     "Mark a job's file complete, with the files it could not read."
     if output is None: return
     side = _sidecar(output); job = json.loads(side.read_text())
@@ -223,6 +223,7 @@ def run_predict(model:str, # An exported model: .pt (TorchScript), .pt2 (torch.e
 # %% ../nbs/12_predict.ipynb #e74a9daf
 def _classify(predictor, files, k, fmt, batch_size, num_workers, output, out, err, progress, fresh) -> int:
     from tqdm.auto import tqdm
+    if not files and not fresh: print(f'landmark_predict: nothing left to do: every photo of this job is in {output}', file=err); _finish(output, []); return 0
     print(f'landmark_predict: {_runtime_line(predictor, batch_size)}', file=err)
     rows, bad, n_ok, t0 = _open_rows(output, out, fmt, k, fresh), [], 0, time.perf_counter()
     bar = tqdm(total=len(files), desc='photos', unit='photo', file=err, disable=not (err.isatty() if progress is None else progress))
@@ -237,7 +238,7 @@ def _classify(predictor, files, k, fmt, batch_size, num_workers, output, out, er
         if rows is not out: rows.close()
     bar.close(); secs = time.perf_counter() - t0
     print(f'landmark_predict: {n_ok} photos in {secs:.1f} s, {n_ok/max(secs, 1e-9):.0f} a second', file=err)
-    _report_bad(bad, err); _finish(output, n_ok, bad)
+    _report_bad(bad, err); _finish(output, bad)
     return 1 if bad else 0
 
 # %% ../nbs/12_predict.ipynb #a93f70cb
