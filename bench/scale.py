@@ -163,26 +163,12 @@ def shard_check(model:Path, folder:Path, tmp:Path) -> str:
             f"{'the same bytes as' if same else 'NOT the same as'} one unsharded run ({len(whole.getvalue().splitlines()) - 1} rows). "
             'A shard killed half-way and resumed is tested in `nbs/12_predict.ipynb`.')
 
-INT8 = {  # name: keyword arguments of onnxruntime.quantization.quantize_static beside the calibration reader
+INT8 = {  # name: settings of `quantize_onnx` beside the calibration pictures
     'QDQ, per-channel int8 weights, uint8 activations (`quantize_onnx`)': {},
     'QOperator (fused QLinearConv), per-channel': dict(quant_format='QOperator'),
-    'QDQ, depthwise convolutions left in float32': dict(exclude_depthwise=True),
+    'QDQ, depthwise convolutions left in float32': dict(keep_depthwise_float=True),
     'QDQ, int8 activations (s8s8)': dict(activation_type='QInt8'),
 }
-
-def _quantize_variant(onnx32:Path, dest:Path, calib:list, quant_format='QDQ', activation_type='QUInt8', exclude_depthwise=False) -> Path:
-    "Static int8 as `quantize_onnx` does it, with one setting changed."
-    import onnx
-    from onnxruntime.quantization import quantize_static, CalibrationMethod, QuantFormat, QuantType
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-    from landmark_classifier.export import _calibration_reader
-    pre = dest.with_suffix('.pre.onnx'); _quiet(lambda: quant_pre_process(str(onnx32), str(pre), skip_symbolic_shape=True))
-    g = onnx.load(str(pre)).graph
-    dw = [nd.name for nd in g.node if nd.op_type == 'Conv' and any(a.name == 'group' and a.i > 1 for a in nd.attribute)] if exclude_depthwise else []
-    _quiet(lambda: quantize_static(str(pre), str(dest), _calibration_reader(calib), quant_format=getattr(QuantFormat, quant_format), per_channel=True,
-                                   activation_type=getattr(QuantType, activation_type), weight_type=QuantType.QInt8, nodes_to_exclude=dw,
-                                   op_types_to_quantize=['Conv', 'Gemm', 'MatMul', 'Add', 'GlobalAveragePool'], calibrate_method=CalibrationMethod.Percentile))
-    return dest
 
 class _PT2EInt8(torch.nn.Module):
     "PyTorch's x86 int8 quantiser (PT2E, from torchao) on the network, compiled by inductor; the predictor's preprocessing and softmax around it."
@@ -208,7 +194,7 @@ def int8_table(pred, new:Path, checkpoint, tmp:Path, trials:int, quick:bool) -> 
     fp32 = {'TorchScript, frozen and optimised': load_predictor(new, runtime='torchscript'), 'ONNX Runtime float32': load_predictor(onnx32)}
     q = {}
     for name, kw in INT8.items():
-        try: q[name] = load_predictor(_quantize_variant(onnx32, tmp/f'q{len(q)}.onnx', calib, **kw))
+        try: q[name] = load_predictor(quantize_onnx(onnx32, calib, tmp/f'q{len(q)}.onnx', **kw))
         except Exception as e: q[name] = e
     if not quick:
         name = "PyTorch's x86 quantiser (PT2E, torchao), compiled by inductor"

@@ -360,6 +360,12 @@ class Prediction:
         "The top landmark's name, or 'no known landmark'."
         return self.top[0][0] if self.known else NO_LANDMARK
     def __repr__(self): return f"{self.label}: " + ', '.join(f'{n} {p:.1%}' for n, p in self.top)
+    @classmethod
+    def from_probs(cls, probs:torch.Tensor, class_names:list, threshold:float, k:int=5):
+        "The top `k` of one image's [classes] probabilities, named as a person reads them."
+        values, idx = probs.topk(min(k, len(probs)))
+        top = [(display_name(class_names[i]), float(v)) for v, i in zip(values.tolist(), idx.tolist())]
+        return cls(top, top[0][1] >= threshold)
 
 # %% ../nbs/11_export.ipynb #cecd6491
 def image_to_tensor(img:Image.Image, # An RGB image
@@ -380,9 +386,7 @@ def predict_image(predictor, # A `Predictor` or an `ExportedPredictor`
     img = read_image(image)
     x = image_to_tensor(img, min_side=predictor.resize, max_side=2*predictor.resize)
     with torch.no_grad(): probs = predictor(x)[0]
-    k = min(k, len(probs)); values, idx = probs.topk(k)
-    top = [(display_name(predictor.class_names[i]), float(v)) for v, i in zip(values.tolist(), idx.tolist())]
-    return Prediction(top, top[0][1] >= predictor.threshold)
+    return Prediction.from_probs(probs, predictor.class_names, predictor.threshold, k)
 
 # %% ../nbs/11_export.ipynb #7a1b2637
 def calibrate(predictor:Predictor, # The predictor to calibrate, in place
@@ -429,14 +433,17 @@ def _calibration_reader(images:list):
     return _Reader()
 
 # %% ../nbs/11_export.ipynb #85ee128e
-def _quantize_file(model:Path, path:Path, reader, method:str):
+def _quantize_file(model:Path, path:Path, reader, method:str, quant_format:str='QDQ', activation_type:str='QUInt8', keep_depthwise_float:bool=False):
+    import onnx
     from onnxruntime.quantization import quantize_static, CalibrationMethod, QuantFormat, QuantType
     from onnxruntime.quantization.shape_inference import quant_pre_process
     with tempfile.TemporaryDirectory() as d, contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints its settings
         pre = Path(d)/'pre.onnx'
         quant_pre_process(str(model), str(pre), skip_symbolic_shape=True)  # graph clean-up and shapes; symbolic shapes trip on the dynamic crop
-        quantize_static(str(pre), str(path), reader, quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
+        depthwise = [n.name for n in onnx.load(str(pre)).graph.node if n.op_type == 'Conv' and any(a.name == 'group' and a.i > 1 for a in n.attribute)]
+        quantize_static(str(pre), str(path), reader, quant_format=getattr(QuantFormat, quant_format), per_channel=True, activation_type=getattr(QuantType, activation_type),
                         weight_type=QuantType.QInt8, op_types_to_quantize=['Conv', 'Gemm', 'MatMul', 'Add', 'GlobalAveragePool'],
+                        nodes_to_exclude=depthwise if keep_depthwise_float else [],
                         calibrate_method={'percentile': CalibrationMethod.Percentile, 'minmax': CalibrationMethod.MinMax,
                                           'entropy': CalibrationMethod.Entropy}[method])
 
@@ -453,6 +460,9 @@ def quantize_onnx(model:str|Path, # An fp32 `.onnx` file from `export_onnx`
                   images:list, # Calibration pictures (paths or PIL images): a few per class from the training split
                   path:str|Path, # Destination, conventionally `model.int8.onnx`
                   method:str='percentile', # How activation ranges are set: 'percentile', 'minmax' or 'entropy'
+                  quant_format:str='QDQ', # 'QDQ' (quantize/dequantize pairs around float operators) or 'QOperator' (fused int8 operators such as QLinearConv)
+                  activation_type:str='QUInt8', # Activations as 'QUInt8' or 'QInt8'
+                  keep_depthwise_float:bool=False, # Leave the depthwise (grouped) convolutions in float32
                  ) -> Path:
     "Static int8 quantisation with ONNX Runtime: per-channel int8 weights, uint8 activations ranged on `images`; metadata kept."
     if importlib.util.find_spec('onnx') is None or importlib.util.find_spec('onnxruntime') is None:
@@ -460,6 +470,6 @@ def quantize_onnx(model:str|Path, # An fp32 `.onnx` file from `export_onnx`
     if method not in _CALIBRATION_METHODS: raise ValueError(f'unknown calibration method {method!r}: choose one of {", ".join(_CALIBRATION_METHODS)}')
     if not images: raise ValueError('quantisation needs calibration images: pass a few per class from the training split')
     model, path = Path(model), Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    _quantize_file(model, path, _calibration_reader(images), method)
+    _quantize_file(model, path, _calibration_reader(images), method, quant_format, activation_type, keep_depthwise_float)
     _copy_metadata(model, path)
     return path

@@ -12,7 +12,6 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .images import BadImageError, IMAGE_EXTENSIONS
-from .data import display_name
 from .loaders import decode_square
 from .core import parse_cli_args, run_command
 from .export import ModelFileError, Prediction, Runtime, load_predictor
@@ -82,12 +81,6 @@ def default_workers() -> int:
     cores = os.cpu_count() or 1
     return 0 if cores < 2 else min(8, cores)
 
-# %% ../nbs/12_predict.ipynb #23fbf6f0
-def _top(probs:torch.Tensor, class_names:list, threshold:float, k:int) -> Prediction:
-    values, idx = probs.topk(min(k, len(probs)))
-    top = [(display_name(class_names[i]), float(v)) for v, i in zip(values.tolist(), idx.tolist())]
-    return Prediction(top, top[0][1] >= threshold)
-
 # %% ../nbs/12_predict.ipynb #a9bd490b
 def predict_files(predictor, # A `Predictor` or an `ExportedPredictor`
                   paths:list, # Photo files and folders
@@ -102,11 +95,11 @@ def predict_files(predictor, # A `Predictor` or an `ExportedPredictor`
     dl = DataLoader(PhotoSquares(paths, predictor.resize), batch_size=batch_size, num_workers=workers, collate_fn=_collate, prefetch_factor=4 if workers else None)
     for idx, x, bad in dl:
         with torch.no_grad(): probs = predictor(x) if len(idx) else []
-        done = {i: _top(p, predictor.class_names, predictor.threshold, k) for i, p in zip(idx, probs)} | dict(bad)
+        done = {i: Prediction.from_probs(p, predictor.class_names, predictor.threshold, k) for i, p in zip(idx, probs)} | dict(bad)
         for i in sorted(done): yield paths[i], done[i]
 
 # %% ../nbs/12_predict.ipynb #d0ea7b6d
-def _format_row(fmt, path, pr, k, writer=None):
+def _format_row(fmt, path, pr, k):
     if fmt == 'json':
         return json.dumps({'path': str(path), 'label': pr.label, 'known': pr.known, 'top': [{'landmark': n, 'probability': round(p, 6)} for n, p in pr.top]})
     if fmt == 'csv':
