@@ -42,6 +42,7 @@ def main():
     pred.eval(); tmp = Path(tempfile.mkdtemp())
     fns = {'eager': pred}
     fns['TorchScript'] = load_predictor(export_torchscript(pred, tmp/'m.pt'), runtime='torchscript')
+    fns['TorchScript, oneDNN Graph fused'] = load_predictor(tmp/'m.pt', runtime='onednn')
     fns['torch.export (.pt2)'] = load_predictor(export_pt2(pred, tmp/'m.pt2'))
     try: fns['ONNX Runtime'] = load_predictor(export_onnx(pred, tmp/'m.onnx'))
     except ImportError as e: print(f'skipping ONNX: {e}')

@@ -19,7 +19,7 @@ from PIL import Image, ImageOps
 from landmark_classifier.data import find_image_files
 from landmark_classifier.images import read_image
 from landmark_classifier.synthetic import make_synthetic_landmarks
-from landmark_classifier.export import (predictor_from_checkpoint, export_torchscript, export_onnx, load_predictor, image_to_tensor,
+from landmark_classifier.export import (ModelFileError, predictor_from_checkpoint, export_torchscript, export_onnx, load_predictor, image_to_tensor,
                                         quantize_onnx)
 from landmark_classifier.predict import run_predict
 
@@ -84,6 +84,13 @@ def decode_rate(folder:Path, side:int, trials:int) -> float:
         t0 = time.perf_counter(); [ds[i] for i in range(len(ds))]; rates.append(len(ds)/(time.perf_counter() - t0))
     return statistics.median(rates)
 
+TS_OPTIMISED, TS_FUSED = 'TorchScript, frozen and optimised', 'TorchScript, frozen and fused by oneDNN Graph'
+def torchscript_runtimes(path:Path) -> dict:
+    "The two runtimes `load_predictor` offers for a TorchScript export; onednn is left out where its fuser cannot take the model."
+    out = {TS_OPTIMISED: load_predictor(path, runtime='torchscript')}
+    with contextlib.suppress(ModelFileError): out[TS_FUSED] = load_predictor(path, runtime='onednn')
+    return out
+
 def photo_latency(fns:dict, trials:int, reps:int=20) -> dict:
     "{name: median ms for one 480x640 photo}: medians of `reps` calls a round, median of `trials` rounds that interleave the runtimes."
     one = torch.rand(1, 3, 480, 640); out = {k: [] for k in fns}
@@ -126,12 +133,13 @@ def scale_section(checkpoint, trials:int=5, photos=None, n:int=600, quick:bool=F
     cores = os.cpu_count(); bound = cores/(cores/mod + 1/dec)  # core-seconds a photo: the model's on all cores, plus its decoding
     now, was = statistics.median(rates['now']), statistics.median(rates['0.4.0']) if rates['0.4.0'] else float('nan')
     fns = {'TorchScript file of 0.4.0 (scripted)': before.load_predictor(old) if before else None,
-           'TorchScript, frozen and optimised': load_predictor(new, runtime='torchscript'), 'ONNX Runtime': load_predictor(new, runtime='onnxruntime')}
+           **torchscript_runtimes(new), 'ONNX Runtime': load_predictor(new, runtime='onnxruntime')}
     fns = {k: v for k, v in fns.items() if v is not None}
     one_choice = load_predictor(new).runtime
     ms = photo_latency(fns, trials)
     base = ms.get('TorchScript file of 0.4.0 (scripted)', float('nan'))
-    chosen_one = ms['ONNX Runtime' if one_choice == 'onnxruntime' else 'TorchScript, frozen and optimised']
+    chosen_one = ms[{'onnxruntime': 'ONNX Runtime', 'torchscript': TS_OPTIMISED, 'onednn': TS_FUSED}[one_choice]]
+    ts_best = min((k for k in (TS_OPTIMISED, TS_FUSED) if k in ms), key=ms.get)
     lines = [f'{n} full-size photos (800x600 JPEGs) through `landmark_predict`, model loading included, in this process; '
              f"0.4.0's code (`git show {BEFORE}`) and today's alternate, {trials} trials each.", '',
              '| what | photos/s | ratio |', '|---|---|---|',
@@ -145,8 +153,8 @@ def scale_section(checkpoint, trials:int=5, photos=None, n:int=600, quick:bool=F
              f'One 480x640 photo (median of 20 calls a round, median of {trials} rounds); `load_predictor` chose **{one_choice}** for one photo here.', '',
              '| runtime | ms | against 0.4.0 |', '|---|---|---|']
     lines += [f'| {k} | {v:.2f} | {base/v:.2f}x |' for k, v in ms.items()]
-    lines += ['', f"Chosen runtime against 0.4.0's TorchScript: {base/chosen_one:.2f}x. TorchScript against ONNX Runtime: "
-              f"{ms['TorchScript, frozen and optimised']/ms['ONNX Runtime']:.2f}x the time."]
+    lines += ['', f"Chosen runtime against 0.4.0's TorchScript: {base/chosen_one:.2f}x. TorchScript (its faster runtime here, {ts_best}) against ONNX Runtime: "
+              f"{ms[ts_best]/ms['ONNX Runtime']:.2f}x the time."]
     lines += ['', shard_check(new, folder, tmp), '', int8_table(pred, new, checkpoint, tmp, trials, quick)]
     return '\n'.join(lines)
 
@@ -191,7 +199,7 @@ def int8_table(pred, new:Path, checkpoint, tmp:Path, trials:int, quick:bool) -> 
     calib = find_image_files(data/'train')[::max(1, len(find_image_files(data/'train'))//(20 if quick else 200))]
     xs, ys = test_items(pred, data)
     if quick: xs, ys = xs[:20], ys[:20]
-    fp32 = {'TorchScript, frozen and optimised': load_predictor(new, runtime='torchscript'), 'ONNX Runtime float32': load_predictor(onnx32)}
+    fp32 = {**torchscript_runtimes(new), 'ONNX Runtime float32': load_predictor(onnx32)}
     q = {}
     for name, kw in INT8.items():
         try: q[name] = load_predictor(quantize_onnx(onnx32, calib, tmp/f'q{len(q)}.onnx', **kw))
@@ -205,19 +213,19 @@ def int8_table(pred, new:Path, checkpoint, tmp:Path, trials:int, quick:bool) -> 
     ms = photo_latency(ok, trials)
     thr = batch_rates(ok, trials)
     acc = {k: accuracy(fn, xs, ys) for k, fn in ok.items()}
-    best = min(fp32, key=ms.get)
-    rows = ['| runtime | one photo (ms) | against the fastest float32 | batches of 32 (photos/s) | against it | test accuracy | points lost |', '|---|---|---|---|---|---|---|']
-    for k in ok: rows.append(f'| {k} | {ms[k]:.2f} | {ms[best]/ms[k]:.2f}x | {thr[k]:.0f} | {thr[k]/thr[best]:.2f}x | {acc[k]:.1%} | {100*(acc[best] - acc[k]):+.1f} |')
+    best, bestb = min(fp32, key=ms.get), max(fp32, key=thr.get)  # the fastest float32 runtime for one photo, and on batches
+    rows = ['| runtime | one photo (ms) | against the fastest float32 | batches of 32 (photos/s) | against the fastest float32 | test accuracy | points lost |', '|---|---|---|---|---|---|---|']
+    for k in ok: rows.append(f'| {k} | {ms[k]:.2f} | {ms[best]/ms[k]:.2f}x | {thr[k]:.0f} | {thr[k]/thr[bestb]:.2f}x | {acc[k]:.1%} | {100*(acc[best] - acc[k]):+.1f} |')
     rows += [f'| {k} | failed: {type(v).__name__}: {str(v).splitlines()[0][:80]} | | | | | |' for k, v in q.items() if isinstance(v, Exception)]
     ok8 = [k for k in ok if k not in fp32]
-    meets = [k for k in ok8 if min(ms[best]/ms[k], thr[k]/thr[best]) >= 1.5 and acc[best] - acc[k] <= 0.01]
-    top = max(ok8, key=lambda k: thr[k]/thr[best]) if ok8 else None
+    meets = [k for k in ok8 if min(ms[best]/ms[k], thr[k]/thr[bestb]) >= 1.5 and acc[best] - acc[k] <= 0.01]
+    top = max(ok8, key=lambda k: thr[k]/thr[bestb]) if ok8 else None
     verdict = (f"Meets the bar: {', '.join(meets)}." if meets else
-               f"No int8 variant meets the bar, so the deployed model stays float32. The best, {top}, is {thr[top]/thr[best]:.2f}x on batches and "
+               f"No int8 variant meets the bar, so the deployed model stays float32. The best, {top}, is {thr[top]/thr[bestb]:.2f}x on batches and "
                f"{ms[best]/ms[top]:.2f}x for one photo, and loses {100*(acc[best] - acc[top]):.1f} points. "
-               + (f"Leaving the depthwise convolutions in float32 gives {thr[dw]/thr[best]:.2f}x on batches. " if (dw := 'QDQ, depthwise convolutions left in float32') in thr else '')
+               + (f"Leaving the depthwise convolutions in float32 gives {thr[dw]/thr[bestb]:.2f}x on batches. " if (dw := 'QDQ, depthwise convolutions left in float32') in thr else '')
                if top else 'No int8 variant ran.')
-    return '\n'.join([f'int8 on this model, against the fastest float32 runtime for one photo ({best}); accuracy on the {len(ys)} test photos of `{data.name}`, '
+    return '\n'.join([f'int8 on this model, against the fastest float32 runtime for one photo ({best}) and on batches ({bestb}); accuracy on the {len(ys)} test photos of `{data.name}`, '
                       f'calibrated on {len(calib)} of its training photos. The bar: 1.5x the speed with at most 1 point lost.', ''] + rows + ['', verdict])
 
 if __name__ == '__main__': main()

@@ -27,7 +27,7 @@ def open_model(path:str|Path, # An export (.pt, .pt2, .onnx) or a training check
               ) -> ExportedPredictor:
     "A predictor from an exported model or a training checkpoint, on the fastest runtime; any other file raises `ModelFileError` in one line."
     if model_file_kind(path) != 'checkpoint': return load_predictor(path, runtime)
-    with tempfile.TemporaryDirectory() as d:  # a checkpoint runs as its TorchScript export does: frozen and optimised, not eager
+    with tempfile.TemporaryDirectory() as d:  # a checkpoint runs as its TorchScript export does: frozen, not eager
         return load_predictor(export_torchscript(predictor_from_checkpoint(path), Path(d)/'model.pt', with_onnx=False), runtime)
 
 # %% ../nbs/14_app.ipynb #0c198550

@@ -56,9 +56,8 @@ class Predictor(nn.Module):
 
     def preprocess(self, x:torch.Tensor) -> torch.Tensor:
         "[B,C,H,W] float in [0,1] or uint8 -> the normalised [B,3,size,size] the model sees."
-        if x.dtype == torch.uint8: x = x.float()/255.
-        if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
-        elif x.shape[1] == 4: x = x[:, :3]
+        x = x.float()/(255. if x.dtype == torch.uint8 else 1.)  # no branch that returns a tensor: oneDNN Graph fusion cannot follow one
+        x = x[:, :3].expand(-1, 3, -1, -1)  # grey repeated, alpha dropped
         h, w = x.shape[-2], x.shape[-1]
         if torch.jit.is_scripting(): crop = max(min(h, w)*self.size//self.resize, 1)
         elif not torch.compiler.is_compiling(): crop = max(min(h, w)*self.size//self.resize, 1)
@@ -166,7 +165,7 @@ class ExportedPredictor:
     size: int # Side of the crop the model sees
     resize: int # Shorter side before the crop
     calibrated: bool = False # Whether its temperature and threshold were fitted on validation data
-    runtime: str = '' # What runs it: 'torchscript', 'pt2' or 'onnxruntime'
+    runtime: str = '' # What runs it: 'torchscript', 'onednn' (TorchScript fused by oneDNN Graph), 'pt2' or 'onnxruntime'
     module: object = None # The loaded PyTorch module, which gradients flow through (the app's saliency map); None for an ONNX file
     timings: dict|None = None # {runtime: median ms on the probe} when the runtime was chosen by measuring
     def __call__(self, x:torch.Tensor) -> torch.Tensor:
@@ -246,15 +245,39 @@ def _optimised_torchscript(path:Path):
         warnings.simplefilter('ignore', FutureWarning)  # deprecated with the rest of TorchScript
         return torch.jit.optimize_for_inference(_jit_load(path))
 
+# %% ../nbs/11_export.ipynb #12690f2b
+@contextlib.contextmanager
+def _onednn_fusion():
+    "oneDNN Graph fusion on for the TorchScript calls inside, and back as it was after: the switch is global, and no other module should find it on."
+    was = torch._C._jit_llga_enabled(); torch.jit.enable_onednn_fusion(True)
+    try: yield
+    finally: torch.jit.enable_onednn_fusion(was)
+
+# %% ../nbs/11_export.ipynb #68fb9a44
+def _fused_torchscript(path:Path):
+    "The file's frozen graph run with oneDNN Graph fusion: convolutions and what follows them compiled as oneDNN partitions, for the shapes met."
+    module = _jit_load(path)
+    if hasattr(module, 'training'):  # a plain scripted file: frozen, its weights become constants the fuser folds
+        with warnings.catch_warnings(): warnings.simplefilter('ignore', FutureWarning); module = torch.jit.freeze(module.eval())
+    try:
+        with _onednn_fusion(), torch.no_grad():
+            for _ in range(3): module(torch.rand(1, 3, 64, 64))  # the graph is profiled, then fused: a fuser failure shows here
+    except RuntimeError as e:
+        reason = str(e).strip().splitlines()[-1].removeprefix('RuntimeError: ')[:90]
+        raise ModelFileError(f"{path} cannot run on onednn: the oneDNN Graph fuser cannot take its graph ({reason}); exports made before the onednn runtime are one such case: pass runtime torchscript, or export it again") from None
+    def run(x:torch.Tensor) -> torch.Tensor:
+        with _onednn_fusion(): return module(x)
+    return run
+
 # %% ../nbs/11_export.ipynb #6d7e458b
 def _open_torchscript(path:Path, spin:bool=True):
-    "(module, metadata, runtimes): the file's own TorchScript optimised for inference, and ONNX Runtime on the copy inside where there is one."
+    "(module, metadata, runtimes): the file's own TorchScript optimised for inference or fused by oneDNN Graph, and ONNX Runtime on the copy inside where there is one."
     extra = {'landmark_meta.json': '', _ONNX_ENTRY: ''}
     fn = _jit_load(path, extra)
     if extra['landmark_meta.json']: meta = json.loads(extra['landmark_meta.json'])
     elif hasattr(fn, 'class_names'): meta = _seed_meta(fn)
     else: raise ModelFileError(f"{path} is a TorchScript module without .class_names, which the seed's contract needs to name its answers: {_EXPORT_HINT}")
-    runtimes = {'torchscript': lambda: _optimised_torchscript(path)}
+    runtimes = {'torchscript': lambda: _optimised_torchscript(path), 'onednn': lambda: _fused_torchscript(path)}
     if extra[_ONNX_ENTRY] and importlib.util.find_spec('onnxruntime'): runtimes['onnxruntime'] = lambda: _ort_fn(extra[_ONNX_ENTRY], spin)
     return fn, meta, runtimes
 
@@ -273,7 +296,7 @@ def _open_onnx(path:Path, spin:bool=True):
     return None, json.loads(props['landmark_meta']), {'onnxruntime': lambda: _ort_fn(str(path), spin)}
 
 # %% ../nbs/11_export.ipynb #b4cf63f9
-Runtime = Literal['auto', 'torchscript', 'onnxruntime', 'pt2']  # what runs an exported model
+Runtime = Literal['auto', 'torchscript', 'onednn', 'onnxruntime', 'pt2']  # what runs an exported model (onednn: TorchScript with oneDNN Graph fusion)
 
 # %% ../nbs/11_export.ipynb #df196a57
 def _median_ms(fns:dict, x:torch.Tensor, reps:int, rounds:int=3) -> dict:
@@ -291,15 +314,16 @@ def choose_runtime(fns:dict, # {name: a function of a float batch that returns p
                    reps:int=3, # Timed calls of each in each of three rounds, after two warm-up calls
                    atol:float=1e-4, # Largest difference from the first one's probabilities a runtime may give
                   ) -> tuple: # (the fastest name, {name: median ms})
-    "The fastest of `fns` on `probe`, among those whose answers match the first one's."
+    "The fastest of `fns` on `probe`, among those that run it and whose answers match the first one's."
     with torch.no_grad():
         ref, same = None, {}
         for k, fn in fns.items():
-            out = fn(probe); fn(probe)  # two warm-up calls: the first of a TorchScript graph profiles it
-            if ref is None: ref = out
+            try: out = fn(probe); fn(probe)  # two warm-up calls: the first of a TorchScript graph profiles it
+            except RuntimeError as e: warnings.warn(f'{k} is not used: it fails on this work ({str(e).strip().splitlines()[-1][:90]})'); continue
+            if ref is None: ref, first = out, k
             gap = (out - ref).abs().max().item()
             if gap <= atol: same[k] = fn
-            else: warnings.warn(f'{k} is not used: its probabilities differ from {next(iter(fns))}\'s by up to {gap:.1e}')
+            else: warnings.warn(f'{k} is not used: its probabilities differ from {first}\'s by up to {gap:.1e}')
         ms = _median_ms(same, probe, reps)
     return min(ms, key=ms.get), ms
 
@@ -326,7 +350,9 @@ def _pick_runtime(path:Path, makers:dict, runtime:str, probe:torch.Tensor) -> tu
     key = hashlib.sha1(path.read_bytes()); key.update(f'{_machine_key()}|{tuple(probe.shape)}'.encode())
     stored = cache_dir('runtimes')/f'{key.hexdigest()[:24]}.json'
     if stored.exists(): choice = json.loads(stored.read_text()); return choice['runtime'], makers[choice['runtime']](), choice['ms']
-    fns = {k: make() for k, make in makers.items()}
+    fns = {}
+    for k, make in makers.items():
+        with contextlib.suppress(ModelFileError): fns[k] = make()  # a runtime this file cannot use (an older export on onednn) is left out
     name, ms = choose_runtime(fns, probe)
     tmp = stored.with_suffix(f'.{os.getpid()}'); tmp.write_text(json.dumps(dict(runtime=name, ms=ms, machine=_machine_key()))); tmp.replace(stored)
     return name, fns[name], ms
