@@ -16,7 +16,7 @@ def test_bench_run_quick_writes_its_section_and_keeps_others(tmp_path):
         assert heading in text, heading
     for row in ('minimal PyTorch loop (baseline)', 'cache, later epochs', 'ONNX Runtime int8', 'torch.export (.pt2)',
                 '`landmark_predict` of 0.4.0', 'the model alone on', 'TorchScript file of 0.4.0 (scripted)', 'QOperator (fused QLinearConv)',
-                'TorchScript, oneDNN Graph fused', 'TorchScript, frozen and fused by oneDNN Graph'):
+                'TorchScript, oneDNN Graph fused', 'TorchScript, frozen and fused by oneDNN Graph', 'the floor of decoding'):
         assert row in text, row
     assert 'with `bench/run --quick --out' in text  # the command that made it
     assert "of this machine's float32 matrix-multiply rate" in text  # fit's training FLOP/s against the machine's
