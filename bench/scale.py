@@ -76,22 +76,24 @@ def batch_rates(fns:dict, trials:int, batch_size:int=32) -> dict:
                 t0 = time.perf_counter(); [fn(x[k]) for _ in range(3)]; out[k].append(3*batch_size/(time.perf_counter() - t0))
     return {k: statistics.median(v) for k, v in out.items()}
 
+def _pass_rate(fn, items:list, trials:int) -> float:
+    "Items a second of one process calling `fn` on each of `items`: median of `trials` passes."
+    rates = []
+    for _ in range(trials):
+        t0 = time.perf_counter(); [fn(x) for x in items]; rates.append(len(items)/(time.perf_counter() - t0))
+    return statistics.median(rates)
+
 def decode_rate(folder:Path, side:int, trials:int) -> float:
     "photos/s of one process decoding the folder to `side`-pixel squares as `landmark_predict`'s workers do (median of `trials` passes)."
     from landmark_classifier.predict import PhotoSquares
-    ds = PhotoSquares(sorted(folder.glob('*.jpg')), side); rates = []
-    for _ in range(trials):
-        t0 = time.perf_counter(); [ds[i] for i in range(len(ds))]; rates.append(len(ds)/(time.perf_counter() - t0))
-    return statistics.median(rates)
+    ds = PhotoSquares(sorted(folder.glob('*.jpg')), side)
+    return _pass_rate(ds.__getitem__, range(len(ds)), trials)
 
 def entropy_decode_rate(folder:Path, trials:int) -> float:
     "photos/s of one process decoding the folder's JPEGs, already in memory, at 1/8 scale and nothing else: the cost no reduced-scale decoding removes."
-    datas = [p.read_bytes() for p in sorted(folder.glob('*.jpg'))]; rates = []
     def decode(data):
         with Image.open(io.BytesIO(data)) as im: im.draft('RGB', (1, 1)); im.load()
-    for _ in range(trials):
-        t0 = time.perf_counter(); [decode(d) for d in datas]; rates.append(len(datas)/(time.perf_counter() - t0))
-    return statistics.median(rates)
+    return _pass_rate(decode, [p.read_bytes() for p in sorted(folder.glob('*.jpg'))], trials)
 
 TS_OPTIMISED, TS_FUSED = 'TorchScript, frozen and optimised', 'TorchScript, frozen and fused by oneDNN Graph'
 def torchscript_runtimes(path:Path) -> dict:

@@ -21,7 +21,7 @@ from .loaders import centre_square
 from .train import load_checkpoint, loader_logits
 from .transfer import is_frozen, unfreeze
 from . import __version__
-from .core import cache_dir, parse_cli_args, run_command
+from .core import cache_dir, file_sha1, parse_cli_args, run_command
 from .learner import build_model, calibration, expected_calibration_error
 
 # %% auto #0
@@ -245,6 +245,11 @@ def _optimised_torchscript(path:Path):
         warnings.simplefilter('ignore', FutureWarning)  # deprecated with the rest of TorchScript
         return torch.jit.optimize_for_inference(_jit_load(path))
 
+# %% ../nbs/11_export.ipynb #4921ad8d
+def _error_line(e:Exception) -> str:
+    "What failed, from an error whose first lines are a TorchScript traceback: its last line, shortened."
+    return str(e).strip().splitlines()[-1].removeprefix('RuntimeError: ')[:90]
+
 # %% ../nbs/11_export.ipynb #12690f2b
 @contextlib.contextmanager
 def _onednn_fusion():
@@ -263,8 +268,7 @@ def _fused_torchscript(path:Path):
         with _onednn_fusion(), torch.no_grad():
             for _ in range(3): module(torch.rand(1, 3, 64, 64))  # the graph is profiled, then fused: a fuser failure shows here
     except RuntimeError as e:
-        reason = str(e).strip().splitlines()[-1].removeprefix('RuntimeError: ')[:90]
-        raise ModelFileError(f"{path} cannot run on onednn: the oneDNN Graph fuser cannot take its graph ({reason}); exports made before the onednn runtime are one such case: pass runtime torchscript, or export it again") from None
+        raise ModelFileError(f"{path} cannot run on onednn: the oneDNN Graph fuser cannot take its graph ({_error_line(e)}); exports made before the onednn runtime are one such case: pass runtime torchscript, or export it again") from None
     def run(x:torch.Tensor) -> torch.Tensor:
         with _onednn_fusion(): return module(x)
     return run
@@ -319,7 +323,7 @@ def choose_runtime(fns:dict, # {name: a function of a float batch that returns p
         ref, same = None, {}
         for k, fn in fns.items():
             try: out = fn(probe); fn(probe)  # two warm-up calls: the first of a TorchScript graph profiles it
-            except RuntimeError as e: warnings.warn(f'{k} is not used: it fails on this work ({str(e).strip().splitlines()[-1][:90]})'); continue
+            except RuntimeError as e: warnings.warn(f'{k} is not used: it fails on this work ({_error_line(e)})'); continue
             if ref is None: ref, first = out, k
             gap = (out - ref).abs().max().item()
             if gap <= atol: same[k] = fn
@@ -347,7 +351,7 @@ def _pick_runtime(path:Path, makers:dict, runtime:str, probe:torch.Tensor) -> tu
         if runtime not in makers: raise ModelFileError(f'{path} cannot run on {runtime}: it runs on {" or ".join(makers)}')
         return runtime, makers[runtime](), None
     if len(makers) == 1: name = next(iter(makers)); return name, makers[name](), None
-    key = hashlib.sha1(path.read_bytes()); key.update(f'{_machine_key()}|{tuple(probe.shape)}'.encode())
+    key = hashlib.sha1(f'{file_sha1(path)}|{_machine_key()}|{tuple(probe.shape)}'.encode())
     stored = cache_dir('runtimes')/f'{key.hexdigest()[:24]}.json'
     if stored.exists(): choice = json.loads(stored.read_text()); return choice['runtime'], makers[choice['runtime']](), choice['ms']
     fns = {}

@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_predict.ipynb #3848d5a8
 from __future__ import annotations
-import csv, hashlib, heapq, io, json, os, sys, time, zlib
+import csv, heapq, io, json, os, sys, time, zlib
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from .images import BadImageError, IMAGE_EXTENSIONS
 from .loaders import decode_square
-from .core import parse_cli_args, run_command
+from .core import file_sha1, parse_cli_args, run_command
 from .export import ModelFileError, Prediction, Runtime, load_predictor
 
 # %% auto #0
@@ -81,6 +81,17 @@ def default_workers() -> int:
     cores = os.cpu_count() or 1
     return 0 if cores < 2 else min(8, cores)
 
+# %% ../nbs/12_predict.ipynb #9e673189
+def _predict_photos(predictor, photos:list, k:int, batch_size:int, num_workers:int|None):
+    "`predict_files` on photo files already listed (`run_predict` lists its own, to shard and resume them)."
+    if not photos: return
+    workers = default_workers() if num_workers is None else num_workers
+    dl = DataLoader(PhotoSquares(photos, predictor.resize), batch_size=batch_size, num_workers=workers, collate_fn=_collate, prefetch_factor=4 if workers else None)
+    for idx, x, bad in dl:
+        with torch.no_grad(): probs = predictor(x) if len(idx) else []
+        done = {i: Prediction.from_probs(p, predictor.class_names, predictor.threshold, k) for i, p in zip(idx, probs)} | dict(bad)
+        for i in sorted(done): yield photos[i], done[i]
+
 # %% ../nbs/12_predict.ipynb #a9bd490b
 def predict_files(predictor, # A `Predictor` or an `ExportedPredictor`
                   paths:list, # Photo files and folders
@@ -89,14 +100,7 @@ def predict_files(predictor, # A `Predictor` or an `ExportedPredictor`
                   num_workers:int|None=None, # Decoding processes; default `default_workers()`, 0 decodes in this process
                  ):
     "Yield (path, `Prediction` or `BadImageError`) for every file, in order, decoding in worker processes while the model runs."
-    paths = list(iter_image_paths(paths))
-    if not paths: return
-    workers = default_workers() if num_workers is None else num_workers
-    dl = DataLoader(PhotoSquares(paths, predictor.resize), batch_size=batch_size, num_workers=workers, collate_fn=_collate, prefetch_factor=4 if workers else None)
-    for idx, x, bad in dl:
-        with torch.no_grad(): probs = predictor(x) if len(idx) else []
-        done = {i: Prediction.from_probs(p, predictor.class_names, predictor.threshold, k) for i, p in zip(idx, probs)} | dict(bad)
-        for i in sorted(done): yield paths[i], done[i]
+    yield from _predict_photos(predictor, list(iter_image_paths(paths)), k, batch_size, num_workers)
 
 # %% ../nbs/12_predict.ipynb #d0ea7b6d
 def _format_row(fmt, path, pr, k):
@@ -143,7 +147,7 @@ def _resume(output:Path, job:dict) -> tuple:
 
 # %% ../nbs/12_predict.ipynb #a48715c4
 def _job(model:str, paths:list, k:int, fmt:str, shard:tuple) -> dict:
-    return dict(model=hashlib.sha1(Path(model).read_bytes()).hexdigest(), k=k, format=fmt, shard=list(shard), paths=[str(Path(p)) for p in paths])
+    return dict(model=file_sha1(model), k=k, format=fmt, shard=list(shard), paths=[str(Path(p)) for p in paths])
 
 # %% ../nbs/12_predict.ipynb #7e33f745
 def _output_format(format:str, output) -> str:
@@ -221,7 +225,7 @@ def _classify(predictor, files, k, fmt, batch_size, num_workers, output, out, er
     rows, bad, n_ok, t0 = _open_rows(output, out, fmt, k, fresh), [], 0, time.perf_counter()
     bar = tqdm(total=len(files), desc='photos', unit='photo', file=err, disable=not (err.isatty() if progress is None else progress))
     try:
-        for path, res in predict_files(predictor, files, k, batch_size, num_workers):
+        for path, res in _predict_photos(predictor, files, k, batch_size, num_workers):
             bar.update(1)
             if isinstance(res, BadImageError): bad.append((path, res.reason)); continue
             n_ok += 1; print(_format_row(fmt, path, res, k), file=rows, flush=True)
