@@ -130,7 +130,8 @@ def _on_classify(self:LandmarkApp, _=None):
 # %% ../nbs/14_app.ipynb #183d2c86
 @patch
 def _show_rows(self:LandmarkApp, pred:Prediction):
-    self.verdict.value = f'<b>{pred.label}</b>' + ('' if pred.known else f' (best guess {pred.top[0][0]}, {pred.top[0][1]:.0%})')
+    guess = '' if pred.known else f' (best guess {pred.top[0][0]}, {pred.top[0][1]:.0%})'
+    self.verdict.value = f'<b>{pred.label}</b>{guess}<br>confidence {pred.confidence:.3f} (a known landmark from {self.predictor.threshold:.3f})'
     for i, (n, b, p) in enumerate(zip(self.names, self.bars, self.percents)):
         if i < len(pred.top): n.value, b.value, p.value = pred.top[i][0], pred.top[i][1], f'{pred.top[i][1]:.1%}'
     self.rows.layout.display = 'flex'

@@ -92,10 +92,10 @@ Time budget {budget/60:.0f} min for the whole job on this machine; it took {elap
 Plots: `scratch/history.png`, `transfer/history.png`, `*/confusion_matrix.png`, `*/top_losses.png`, `*_reliability.png`. Predictions on held-out photos: `predictions.csv`.
 
 ## Intended use
-Tagging photos that carry no GPS data with the landmark they show, among the {len(info.classes)} classes above, as a suggestion with a probability. The exports say "no known landmark" when the top probability is below the calibrated threshold.
+Tagging photos that carry no GPS data with the landmark they show, among the {len(info.classes)} classes above, as a suggestion with a probability. The exports say "no known landmark" when the confidence (the cosine similarity of the photo's embedding to the nearest training photo kept in the file) is below the threshold fitted on the validation split.
 
 ## Limits
-- It knows only these {len(info.classes)} classes: any other place gets either "no known landmark" or a wrong tag, and the threshold only filters the low-confidence ones.
+- It knows only these {len(info.classes)} classes: any other place gets either "no known landmark" or a wrong tag, and the threshold only filters the photos least like any training photo.
 - {'The synthetic set is drawn, not photographed: accuracy on it says little about real photos. Train on real photos (`--data udacity` or your own folder) before tagging real pictures.' if 'synthetic' in data else 'Accuracy is measured on a test split of the same collection; photos from other sources, seasons or viewpoints may do worse.'}
 - Photos are centre-cropped: a landmark at the edge of a wide panorama can be cut out.
 - A model trained for minutes on a CPU is a baseline, not a product: see the recipes of the `train_landmarks` chapter (`nbs/10_learner.ipynb`) for longer runs.

@@ -4,10 +4,10 @@
 
 # %% ../nbs/11_export.ipynb #79de7528
 from __future__ import annotations
-import contextlib, csv, hashlib, importlib.metadata, importlib.util, io, json, os, platform, statistics, sys, tempfile, time, warnings, zipfile
+import contextlib, copy, csv, hashlib, importlib.metadata, importlib.util, io, json, os, platform, statistics, sys, tempfile, time, warnings, zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Literal, get_args
+from typing import List, Literal, Tuple, get_args
 
 import numpy as np
 import torch
@@ -19,40 +19,71 @@ from .images import BadImageError, IMAGE_EXTENSIONS, read_image
 from .data import IMAGENET_STATS, display_name
 from .loaders import centre_square
 from .train import load_checkpoint, loader_logits
-from .transfer import is_frozen, unfreeze
+from .transfer import head_inputs, head_name, is_frozen, unfreeze
+from .openset import threshold_for_recall
 from . import __version__
 from .core import cache_dir, file_sha1, parse_cli_args, run_command
 from .learner import build_model, calibration, expected_calibration_error
 
 # %% auto #0
-__all__ = ['Runtime', 'NO_LANDMARK', 'Predictor', 'predictor_from_checkpoint', 'export_pt2', 'export_onnx', 'export_torchscript',
-           'ExportedPredictor', 'ModelFileError', 'model_file_kind', 'choose_runtime', 'load_predictor', 'Prediction',
-           'image_to_tensor', 'predict_image', 'calibrate', 'plot_reliability', 'quantize_onnx']
+__all__ = ['PREDICTOR_ENTRY', 'Runtime', 'NO_LANDMARK', 'Predictor', 'predictor_from_checkpoint', 'export_pt2', 'export_onnx',
+           'export_torchscript', 'ExportedPredictor', 'ModelFileError', 'model_file_kind', 'choose_runtime',
+           'load_predictor', 'Prediction', 'image_to_tensor', 'predict_image', 'calibrate', 'plot_reliability',
+           'quantize_onnx']
 
 # %% ../nbs/11_export.ipynb #6cc75baa
+def _split_head(model:nn.Module) -> tuple:
+    "(body, head): a shallow copy of `model` whose last linear layer is an identity, sharing every other module, and that layer."
+    name = head_name(model)
+    head, body = model.get_submodule(name), copy.copy(model)
+    body._modules, parent, parts = dict(body._modules), body, name.split('.')
+    for part in parts[:-1]:
+        child = copy.copy(parent._modules[part])
+        child._modules = dict(child._modules)
+        parent._modules[part] = child
+        parent = child
+    parent._modules[parts[-1]] = nn.Identity()
+    return body, head
+
 class Predictor(nn.Module):
     "A model with its preprocessing and softmax inside: [B,C,H,W] float in [0,1] (or uint8), any H and W, C of 1, 3 or 4 -> [B, classes] probabilities."
     class_names: List[str]
     def __init__(self,
                  model:nn.Module, # The network; returns logits
-                 class_names:list, # Class names, indexed by output position
+                 class_names:list, # Class names, indexed by output position: the head's classes, then any added by `enroll`
                  mean:tuple=IMAGENET_STATS[0], # Normalisation mean the model was trained with
                  std:tuple=IMAGENET_STATS[1], # Normalisation std
                  size:int=224, # Side of the centre crop the model sees
                  resize:int|None=None, # Shorter side before the crop; default round(size*256/224)
                  temperature:float=1.0, # Logits are divided by this before the softmax (see `calibrate`)
-                 threshold:float=0.0, # Below this top probability a photo shows no known landmark
+                 threshold:float=0.0, # Below this confidence a photo shows no known landmark
                  calibrated:bool=False, # Whether `temperature` and `threshold` were fitted on validation data
+                 gallery:tuple|None=None, # (embeddings [G, D], labels [G]) of training photos, from `build_gallery`: the `nearest` confidence compares with them
+                 score:str='msp', # The confidence `threshold` applies to: 'msp' (top probability) or 'nearest' (cosine to the nearest gallery photo)
+                 enrolled:tuple|None=None, # (prototypes [E, D], a, b): classes added by `enroll`, whose logit is a*cosine + b
+                 spec:dict|None=None, # How to rebuild `model` (a checkpoint's meta), carried by exports so that `enroll` can extend them
                 ):
         super().__init__()
         if is_frozen(model): unfreeze(model)  # a frozen transfer model: its training-time hook has no place in an export
-        self.model = model.eval()
+        self.__dict__['model'] = model.eval()  # the whole network, for eager code; the graph runs `body` and `head`, which share its modules
+        self.body, self.head = _split_head(model)
         self.class_names = [str(c) for c in class_names]
         self.size, self.resize = int(size), int(resize or round(size*256/224))
-        self.threshold, self.calibrated = float(threshold), bool(calibrated)
+        self.threshold, self.calibrated, self.score = float(threshold), bool(calibrated), str(score)
+        self.spec = json.dumps(spec or {})
         self.register_buffer('mean', torch.as_tensor(mean, dtype=torch.float32).clone().view(1, 3, 1, 1))  # lists, tuples or tensors
         self.register_buffer('std', torch.as_tensor(std, dtype=torch.float32).clone().view(1, 3, 1, 1))
         self.register_buffer('temperature', torch.tensor(float(temperature)))
+        width = self.head.in_features
+        embeddings, labels = gallery if gallery is not None else (torch.zeros(0, width), torch.zeros(0, dtype=torch.long))
+        self.register_buffer('gallery', torch.as_tensor(embeddings, dtype=torch.float32).clone())
+        self.register_buffer('gallery_labels', torch.as_tensor(labels, dtype=torch.long).clone())
+        prototypes, a, b = enrolled if enrolled is not None else (torch.zeros(0, width), 1., 0.)
+        self.register_buffer('enrolled', torch.as_tensor(prototypes, dtype=torch.float32).clone().reshape(-1, width))
+        self.enrolled_a, self.enrolled_b, self.n_enrolled = float(a), float(b), int(len(prototypes))
+        if self.score == 'nearest' and len(self.gallery) == 0: raise ValueError("score='nearest' needs a gallery: pass gallery=build_gallery(...)")
+        if len(self.class_names) != self.head.out_features + self.n_enrolled:
+            raise ValueError(f'{len(self.class_names)} class names for {self.head.out_features} classes of the head and {self.n_enrolled} enrolled')
 
     def preprocess(self, x:torch.Tensor) -> torch.Tensor:
         "[B,C,H,W] float in [0,1] or uint8 -> the normalised [B,3,size,size] the model sees."
@@ -66,17 +97,42 @@ class Predictor(nn.Module):
             torch._check(crop > 0)
         top, left = (h - crop)//2, (w - crop)//2
         x = x[:, :, top:top + crop, left:left + crop]
-        if not torch.jit.is_scripting(): torch._check(x.shape[2] > 0); torch._check(x.shape[3] > 0)
+        if not torch.jit.is_scripting():
+            torch._check(x.shape[2] > 0)
+            torch._check(x.shape[3] > 0)
         x = F.interpolate(x, size=[self.size, self.size], mode='bilinear', antialias=True, align_corners=False)
         return (x - self.mean)/self.std
 
+    def logits_and_embedding(self, x:torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        "One pass: [B, classes] logits (the head's, then the enrolled classes') and [B, D] unit embeddings."
+        features = self.body(self.preprocess(x))
+        embedding = F.normalize(features, dim=1)
+        logits = self.head(features)
+        if self.n_enrolled > 0: logits = torch.cat([logits, self.enrolled_a*(embedding @ self.enrolled.T) + self.enrolled_b], 1)
+        return logits, embedding
+
     def forward(self, x:torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.model(self.preprocess(x))/self.temperature, dim=1)
+        return torch.softmax(self.logits_and_embedding(x)[0]/self.temperature, dim=1)
+
+    @torch.jit.export
+    def embed(self, x:torch.Tensor) -> torch.Tensor:
+        "[B, D] unit embeddings: what the head reads, scaled to length 1."
+        return self.logits_and_embedding(x)[1]
+
+    @torch.jit.export
+    def scores(self, x:torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        "([B, classes] probabilities, [B] confidence that the photo shows a known landmark), in one pass."
+        logits, embedding = self.logits_and_embedding(x)
+        probs = torch.softmax(logits/self.temperature, dim=1)
+        if self.score == 'nearest': return probs, (embedding @ self.gallery.T).max(1).values
+        return probs, probs.max(1).values
 
 # %% ../nbs/11_export.ipynb #cc5836f0
 Predictor.__annotations__['class_names'] = List[str]  # a real type, not the string `from __future__ import annotations` leaves, for TorchScript
 
 # %% ../nbs/11_export.ipynb #d1a261ec
+_SPEC_KEYS = ('model', 'num_classes', 'dropout', 'arch', 'width', 'depth')  # what `build_model` needs to rebuild a network
+
 def predictor_from_checkpoint(path:str|Path, # A best.pt or last.pt written by `train_landmarks`
                              ) -> Predictor:
     "Rebuild the model a checkpoint was trained as, load its weights on the CPU, and wrap it in a `Predictor` calibrated as the run was."
@@ -86,15 +142,25 @@ def predictor_from_checkpoint(path:str|Path, # A best.pt or last.pt written by `
     model = build_model(meta['model'], meta['num_classes'], meta.get('dropout', 0.4), meta.get('arch', 'resnet18'), weights=None, width=meta.get('width', 1.), depth=meta.get('depth', 2))
     model.load_state_dict(ck['model'])
     mean, std = meta.get('stats', IMAGENET_STATS)
+    gallery = (ck['gallery'], ck['gallery_labels']) if 'gallery' in ck else None
     return Predictor(model, ck['classes'], mean, std, meta.get('size', 224), temperature=meta.get('temperature', 1.0),
-                     threshold=meta.get('threshold', 0.0), calibrated=meta.get('calibrated', False))
+                     threshold=meta.get('threshold', 0.0), calibrated=meta.get('calibrated', False), gallery=gallery,
+                     score=meta.get('open_score', 'msp'), enrolled=(torch.zeros(0, 1), *meta.get('enrolled_scale', (1., 0.))),
+                     spec={k: meta[k] for k in _SPEC_KEYS if k in meta})
 
 # %% ../nbs/11_export.ipynb #662cd001
 def _meta(pred:Predictor) -> dict:
     return dict(class_names=list(pred.class_names), threshold=float(pred.threshold), size=pred.size, resize=pred.resize,
-                temperature=float(pred.temperature), calibrated=bool(pred.calibrated), format_version=1)
+                temperature=float(pred.temperature), calibrated=bool(pred.calibrated), score=pred.score, enrolled=pred.n_enrolled, format_version=2)
 
 # %% ../nbs/11_export.ipynb #710b3563
+class _Scores(nn.Module):
+    "`pred.scores` as a module's forward: what the .pt2 and ONNX files run, probabilities first."
+    def __init__(self, pred:Predictor):
+        super().__init__()
+        self.pred = pred
+    def forward(self, x:torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]: return self.pred.scores(x)
+
 def _example_and_shapes(pred:Predictor):
     batch, h, w = torch.export.Dim('batch', min=1, max=4096), torch.export.Dim('height', min=8, max=16384), torch.export.Dim('width', min=8, max=16384)
     return (torch.rand(2, 3, pred.resize + 31, pred.resize + 7),), {'x': {0: batch, 2: h, 3: w}}
@@ -106,7 +172,7 @@ def export_pt2(pred:Predictor, # The predictor to export
     "Export `pred` with `torch.export` (dynamic batch, height and width) and save it with its metadata."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     args, shapes = _example_and_shapes(pred)
-    ep = torch.export.export(pred.cpu().eval(), args, dynamic_shapes=shapes)
+    ep = torch.export.export(_Scores(pred.cpu().eval()), args, dynamic_shapes=shapes)
     torch.export.save(ep, str(path), extra_files={'landmark_meta.json': json.dumps(_meta(pred))})
     return path
 
@@ -121,7 +187,7 @@ def export_onnx(pred:Predictor, # The predictor to export
     args, shapes = _example_and_shapes(pred)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        prog = torch.onnx.export(pred.cpu().eval(), args, dynamic_shapes=shapes, dynamo=True, input_names=['images'], output_names=['probabilities'], verbose=False)
+        prog = torch.onnx.export(_Scores(pred.cpu().eval()), args, dynamic_shapes=shapes, dynamo=True, input_names=['images'], output_names=['probabilities', 'confidence'], verbose=False)
     prog.save(str(path))
     m = onnx.load(str(path))
     m.metadata_props.add(key='landmark_meta', value=json.dumps(_meta(pred)))
@@ -129,13 +195,22 @@ def export_onnx(pred:Predictor, # The predictor to export
     return path
 
 # %% ../nbs/11_export.ipynb #cbe54938
-_TORCHSCRIPT_ATTRS = ['class_names', 'threshold', 'size', 'resize', 'calibrated', 'preprocess']  # what freezing keeps beside `forward`
+_TORCHSCRIPT_ATTRS = ['class_names', 'threshold', 'size', 'resize', 'calibrated', 'preprocess', 'embed', 'scores', 'score', 'spec']  # what freezing keeps beside `forward`
 _ONNX_ENTRY = 'landmark_model.onnx'  # the name of the ONNX copy inside a TorchScript export
+PREDICTOR_ENTRY = 'landmark_predictor.pt'  # the eager predictor's weights and arguments, from which `enroll` rebuilds it
 
-# %% ../nbs/11_export.ipynb #3e55c460
 def _onnx_exportable() -> bool: return all(importlib.util.find_spec(m) is not None for m in ('onnx', 'onnxscript'))
 
-# %% ../nbs/11_export.ipynb #4903c399
+def _predictor_state(pred:Predictor) -> bytes:
+    "What rebuilds `pred` in eager PyTorch: its network's weights and the arguments of `Predictor`, as plain tensors."
+    args = dict(class_names=pred.class_names, mean=pred.mean.flatten().tolist(), std=pred.std.flatten().tolist(), size=pred.size, resize=pred.resize,
+                temperature=float(pred.temperature), threshold=pred.threshold, calibrated=pred.calibrated, score=pred.score, spec=json.loads(pred.spec),
+                enrolled_a=pred.enrolled_a, enrolled_b=pred.enrolled_b)
+    buffers = dict(gallery=pred.gallery, gallery_labels=pred.gallery_labels, enrolled=pred.enrolled)
+    buf = io.BytesIO()
+    torch.save(dict(model=pred.model.state_dict(), args=json.dumps(args), **buffers), buf)
+    return buf.getvalue()
+
 def _onnx_bytes(pred:Predictor) -> bytes:
     with tempfile.TemporaryDirectory() as d: return export_onnx(pred, Path(d)/'model.onnx').read_bytes()
 
@@ -146,7 +221,7 @@ def export_torchscript(pred:Predictor, # The predictor to export
                       ) -> Path:
     "Script and freeze `pred` (batch norms folded into the convolutions) and save it; `torch.jit.load(path)` gives a module with `.class_names` and `.threshold`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    extra = {'landmark_meta.json': json.dumps(_meta(pred))}
+    extra = {'landmark_meta.json': json.dumps(_meta(pred)), PREDICTOR_ENTRY: _predictor_state(pred)}
     if _onnx_exportable() if with_onnx is None else with_onnx: extra[_ONNX_ENTRY] = _onnx_bytes(pred)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # torch.jit.script is deprecated; this format is kept for the seed's contract
@@ -158,19 +233,22 @@ def export_torchscript(pred:Predictor, # The predictor to export
 @dataclass
 class ExportedPredictor:
     "An exported predictor of any format, on the runtime `load_predictor` chose: call it on a [B,3,H,W] float batch in [0,1] (or uint8)."
-    fn: object # The callable of its runtime: [B,3,H,W] float in [0,1] -> [B, classes] probabilities
+    fn: object # The callable of its runtime: [B,3,H,W] float in [0,1] -> ([B, classes] probabilities, [B] confidence)
     format: str # The file's format: 'torchscript', 'pt2' or 'onnx'
     class_names: list # Class names, indexed by output position
-    threshold: float # Below this top probability: no known landmark
+    threshold: float # Below this confidence: no known landmark
     size: int # Side of the crop the model sees
     resize: int # Shorter side before the crop
     calibrated: bool = False # Whether its temperature and threshold were fitted on validation data
     runtime: str = '' # What runs it: 'torchscript', 'onednn' (TorchScript fused by oneDNN Graph), 'pt2' or 'onnxruntime'
     module: object = None # The loaded PyTorch module, which gradients flow through (the app's saliency map); None for an ONNX file
     timings: dict|None = None # {runtime: median ms on the probe} when the runtime was chosen by measuring
-    def __call__(self, x:torch.Tensor) -> torch.Tensor:
+    score: str = 'msp' # The confidence `threshold` applies to: 'msp' (top probability) or 'nearest' (cosine to the nearest gallery photo)
+    def scores(self, x:torch.Tensor) -> tuple:
+        "([B, classes] probabilities, [B] confidence that each photo shows a known landmark)."
         x = x.float()/255. if x.dtype == torch.uint8 else x.float()  # .pt2 and ONNX graphs are traced for float input
         with torch.no_grad(): return self.fn(x)
+    def __call__(self, x:torch.Tensor) -> torch.Tensor: return self.scores(x)[0]
     def __repr__(self): return f'ExportedPredictor({self.format} on {self.runtime}, {len(self.class_names)} classes, size {self.size}, threshold {self.threshold:.3f}{"" if self.calibrated else ", not calibrated"})'
 
 # %% ../nbs/11_export.ipynb #94ca91d0
@@ -217,6 +295,11 @@ def model_file_kind(path:str|Path, # A file given as a model
     raise ModelFileError(f'{path} is not a model file (it starts with {head[:8]!r}): {_EXPORT_HINT}')
 
 # %% ../nbs/11_export.ipynb #2127e7ef
+def _with_confidence(out) -> tuple:
+    "(probabilities, confidence) from a runtime's output: a file that returns probabilities alone (the original project's contract, exports before 0.6) has the top probability as its confidence."
+    if isinstance(out, (tuple, list)): return out[0], out[1]
+    return out, out.max(1).values
+
 def _seed_meta(fn) -> dict:
     size = int(getattr(fn, 'size', 224))
     return dict(class_names=list(fn.class_names), size=size, resize=int(getattr(fn, 'resize', round(size*256/224))),
@@ -234,16 +317,21 @@ def _ort_fn(model:str|bytes, # An ONNX model: a path, or its bytes
            ):
     "An ONNX model on ONNX Runtime's CPU provider, as a function of a float tensor."
     import onnxruntime as ort
-    options = ort.SessionOptions(); options.add_session_config_entry('session.intra_op.allow_spinning', '1' if spin else '0')
-    session = ort.InferenceSession(model, options, providers=['CPUExecutionProvider']); name = session.get_inputs()[0].name
-    return lambda x: torch.from_numpy(session.run(None, {name: x.contiguous().numpy()})[0])
+    options = ort.SessionOptions()
+    options.add_session_config_entry('session.intra_op.allow_spinning', '1' if spin else '0')
+    session = ort.InferenceSession(model, options, providers=['CPUExecutionProvider'])
+    name = session.get_inputs()[0].name
+    return lambda x: _with_confidence([torch.from_numpy(o) for o in session.run(None, {name: x.contiguous().numpy()})])
 
 # %% ../nbs/11_export.ipynb #da230b06
 def _optimised_torchscript(path:Path):
     "The file's graph optimised for inference: a copy of its own, since the optimised graph has no gradients."
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', FutureWarning)  # deprecated with the rest of TorchScript
-        return torch.jit.optimize_for_inference(_jit_load(path))
+        module = _jit_load(path)
+        if not hasattr(module, 'scores'): return lambda x, m=torch.jit.optimize_for_inference(module): _with_confidence(m(x))
+        optimised = torch.jit.optimize_for_inference(module, other_methods=['scores'])
+        return optimised.scores
 
 # %% ../nbs/11_export.ipynb #4921ad8d
 def _error_line(e:Exception) -> str:
@@ -266,11 +354,12 @@ def _fused_torchscript(path:Path):
         with warnings.catch_warnings(): warnings.simplefilter('ignore', FutureWarning); module = torch.jit.freeze(module.eval())
     try:
         with _onednn_fusion(), torch.no_grad():
-            for _ in range(3): module(torch.rand(1, 3, 64, 64))  # the graph is profiled, then fused: a fuser failure shows here
+            for _ in range(3): (module.scores if hasattr(module, 'scores') else module)(torch.rand(1, 3, 64, 64))  # the graph is profiled, then fused: a fuser failure shows here
     except RuntimeError as e:
         raise ModelFileError(f"{path} cannot run on onednn: the oneDNN Graph fuser cannot take its graph ({_error_line(e)}); exports made before the onednn runtime are one such case: pass runtime torchscript, or export it again") from None
-    def run(x:torch.Tensor) -> torch.Tensor:
-        with _onednn_fusion(): return module(x)
+    call = module.scores if hasattr(module, 'scores') else module
+    def run(x:torch.Tensor) -> tuple:
+        with _onednn_fusion(): return _with_confidence(call(x))
     return run
 
 # %% ../nbs/11_export.ipynb #6d7e458b
@@ -290,7 +379,7 @@ def _open_pt2(path:Path, spin:bool=True):
     extra = {'landmark_meta.json': ''}
     fn = torch.export.load(str(path), extra_files=extra).module()
     if not extra['landmark_meta.json']: raise ModelFileError(f'{path} is a torch.export file without our metadata (class names, size): {_EXPORT_HINT}')
-    return fn, json.loads(extra['landmark_meta.json']), {'pt2': lambda: fn}
+    return fn, json.loads(extra['landmark_meta.json']), {'pt2': lambda: lambda x: _with_confidence(fn(x))}
 
 # %% ../nbs/11_export.ipynb #9c5e915e
 def _open_onnx(path:Path, spin:bool=True):
@@ -322,7 +411,9 @@ def choose_runtime(fns:dict, # {name: a function of a float batch that returns p
     with torch.no_grad():
         ref, same = None, {}
         for k, fn in fns.items():
-            try: out = fn(probe); fn(probe)  # two warm-up calls: the first of a TorchScript graph profiles it
+            try:
+                out = _with_confidence(fn(probe))[0]
+                fn(probe)  # two warm-up calls: the first of a TorchScript graph profiles it
             except RuntimeError as e: warnings.warn(f'{k} is not used: it fails on this work ({_error_line(e)})'); continue
             if ref is None: ref, first = out, k
             gap = (out - ref).abs().max().item()
@@ -374,7 +465,7 @@ def load_predictor(path:str|Path, # A .pt (TorchScript), .pt2 (torch.export) or 
     except (ModelFileError, ImportError): raise
     except Exception as e: raise ModelFileError(f'{path} looks like a {kind} file but cannot be loaded ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}): export it again') from None
     name, fn, ms = _pick_runtime(path, makers, runtime, _probe(meta['resize'], batch_size))
-    return ExportedPredictor(fn, kind, meta['class_names'], meta['threshold'], meta['size'], meta['resize'], meta.get('calibrated', meta['threshold'] > 0), name, module, ms)
+    return ExportedPredictor(fn, kind, meta['class_names'], meta['threshold'], meta['size'], meta['resize'], meta.get('calibrated', meta['threshold'] > 0), name, module, ms, meta.get('score', 'msp'))
 
 # %% ../nbs/11_export.ipynb #0cc230e9
 NO_LANDMARK = 'no known landmark'
@@ -382,20 +473,22 @@ NO_LANDMARK = 'no known landmark'
 # %% ../nbs/11_export.ipynb #764cfc15
 @dataclass
 class Prediction:
-    "The top-k landmarks of one image, and whether the top one clears the threshold."
+    "The top-k landmarks of one image, its confidence that it shows a known landmark, and whether that clears the threshold."
     top: list # [(display name, probability)], most likely first
-    known: bool # The top probability is at or above the threshold
+    known: bool # The confidence is at or above the threshold
+    confidence: float = float('nan') # The score the threshold applies to, higher meaning more likely a known landmark
     @property
     def label(self) -> str:
         "The top landmark's name, or 'no known landmark'."
         return self.top[0][0] if self.known else NO_LANDMARK
     def __repr__(self): return f"{self.label}: " + ', '.join(f'{n} {p:.1%}' for n, p in self.top)
     @classmethod
-    def from_probs(cls, probs:torch.Tensor, class_names:list, threshold:float, k:int=5):
-        "The top `k` of one image's [classes] probabilities, named as a person reads them."
+    def from_probs(cls, probs:torch.Tensor, class_names:list, threshold:float, k:int=5, confidence:float|None=None):
+        "The top `k` of one image's [classes] probabilities, named as a person reads them; without a `confidence`, the top probability is one."
         values, idx = probs.topk(min(k, len(probs)))
         top = [(display_name(class_names[i]), float(v)) for v, i in zip(values.tolist(), idx.tolist())]
-        return cls(top, top[0][1] >= threshold)
+        confidence = top[0][1] if confidence is None else float(confidence)
+        return cls(top, confidence >= threshold, confidence)
 
 # %% ../nbs/11_export.ipynb #cecd6491
 def image_to_tensor(img:Image.Image, # An RGB image
@@ -415,16 +508,18 @@ def predict_image(predictor, # A `Predictor` or an `ExportedPredictor`
     "The top `k` landmarks in `image` with their probabilities."
     img = read_image(image)
     x = image_to_tensor(img, min_side=predictor.resize, max_side=2*predictor.resize)
-    with torch.no_grad(): probs = predictor(x)[0]
-    return Prediction.from_probs(probs, predictor.class_names, predictor.threshold, k)
+    with torch.no_grad(): probs, confidence = predictor.scores(x)
+    return Prediction.from_probs(probs[0], predictor.class_names, predictor.threshold, k, confidence[0])
 
 # %% ../nbs/11_export.ipynb #7a1b2637
 def calibrate(predictor:Predictor, # The predictor to calibrate, in place
               valid_dl, # Validation loader (normalised as in training)
               accept:float=0.95, # Fraction of validation images whose top probability should clear the threshold
              ) -> dict: # ECE before and after, the temperature and the threshold
-    "Fit the temperature and the 'no known landmark' threshold on the validation set."
-    cal = calibration(*loader_logits(predictor.model, valid_dl), accept)
+    "Fit the temperature, and the 'no known landmark' threshold of the predictor's confidence, on the validation set."
+    features, labels = head_inputs(predictor.model, valid_dl, 'cpu')
+    with torch.no_grad(): cal = calibration(predictor.head(features), labels, accept)
+    if predictor.score == 'nearest': cal['threshold'] = threshold_for_recall((F.normalize(features, dim=1) @ predictor.gallery.T).max(1).values, accept)
     predictor.temperature.fill_(cal['temperature']); predictor.threshold = cal['threshold']; predictor.calibrated = True
     return cal
 

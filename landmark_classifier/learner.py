@@ -20,7 +20,8 @@ from .loaders import get_data_loaders
 from .train import (EvalResult, History, OptimizerName, ScheduleName, evaluate, fit, get_device, get_loss, init_distributed, load_checkpoint,
                                        loader_logits, main_first, save_atomic, set_seed, set_threads)
 from .scratch import LandmarkCNN
-from .transfer import fine_tune, transfer_model
+from .transfer import fine_tune, head_inputs, head_name, transfer_model, unaugmented
+from .openset import build_gallery, class_prototypes, threshold_for_recall
 
 # %% auto #0
 __all__ = ['ModelName', 'SEED_RECIPE', 'CPU_RECIPE', 'TRANSFER_CPU_RECIPE', 'TRANSFER_PHOTO_RECIPE', 'SYNTHETIC_RUNS',
@@ -209,10 +210,20 @@ def _save_plots(res:TrainResult, dls):
 
 # %% ../nbs/10_learner.ipynb #d33e7ef2
 def _calibrate_run(net:nn.Module, dls, best:Path, ck:dict, device) -> dict:
-    "Calibrate the best weights (`ck`, loaded from `best`) on the validation split; store the temperature and threshold in the checkpoint."
+    "Calibrate the best weights (`ck`, loaded from `best`) on the validation split; store the temperature, the gallery of training embeddings and the threshold of the `nearest` confidence in the checkpoint."
     device = get_device(device)
-    cal = calibration(*loader_logits(net.to(device), dls['valid'], device))
-    ck['meta'] = {**ck['meta'], 'temperature': cal['temperature'], 'threshold': cal['threshold'], 'calibrated': True}
+    valid_features, valid_labels = head_inputs(net, dls['valid'], device)
+    head = net.get_submodule(head_name(net))
+    valid_logits = F.linear(valid_features, head.weight.detach().cpu(), head.bias.detach().cpu())
+    cal = calibration(valid_logits, valid_labels)
+    train_features, train_labels = head_inputs(net, unaugmented(dls['train'], dls['valid']), device)
+    ck['gallery'], ck['gallery_labels'] = build_gallery(train_features, train_labels)
+    valid_embeddings = F.normalize(valid_features, dim=1)
+    nearest = (valid_embeddings @ ck['gallery'].T).max(1).values
+    cosines = valid_embeddings @ class_prototypes(ck['gallery'], ck['gallery_labels'], valid_logits.shape[1]).T
+    a, b = torch.linalg.lstsq(torch.stack([cosines.flatten(), torch.ones(cosines.numel())], 1), valid_logits.flatten()[:, None]).solution.flatten().tolist()
+    cal.update(msp_threshold=cal['threshold'], threshold=threshold_for_recall(nearest, 0.95), score='nearest', enrolled_scale=[a, b])
+    ck['meta'] = {**ck['meta'], 'temperature': cal['temperature'], 'threshold': cal['threshold'], 'open_score': 'nearest', 'enrolled_scale': [a, b], 'calibrated': True}
     save_atomic(ck, best)
     return cal
 

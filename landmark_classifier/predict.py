@@ -88,8 +88,8 @@ def _predict_photos(predictor, photos:list, k:int, batch_size:int, num_workers:i
     workers = default_workers() if num_workers is None else num_workers
     dl = DataLoader(PhotoSquares(photos, predictor.resize), batch_size=batch_size, num_workers=workers, collate_fn=_collate, prefetch_factor=4 if workers else None)
     for idx, x, bad in dl:
-        with torch.no_grad(): probs = predictor(x) if len(idx) else []
-        done = {i: Prediction.from_probs(p, predictor.class_names, predictor.threshold, k) for i, p in zip(idx, probs)} | dict(bad)
+        with torch.no_grad(): probs, confidence = predictor.scores(x) if len(idx) else ([], [])
+        done = {i: Prediction.from_probs(p, predictor.class_names, predictor.threshold, k, c) for i, p, c in zip(idx, probs, confidence)} | dict(bad)
         for i in sorted(done): yield photos[i], done[i]
 
 # %% ../nbs/12_predict.ipynb #a9bd490b
@@ -105,9 +105,9 @@ def predict_files(predictor, # A `Predictor` or an `ExportedPredictor`
 # %% ../nbs/12_predict.ipynb #d0ea7b6d
 def _format_row(fmt, path, pr, k):
     if fmt == 'json':
-        return json.dumps({'path': str(path), 'label': pr.label, 'known': pr.known, 'top': [{'landmark': n, 'probability': round(p, 6)} for n, p in pr.top]})
+        return json.dumps({'path': str(path), 'label': pr.label, 'known': pr.known, 'confidence': round(pr.confidence, 6), 'top': [{'landmark': n, 'probability': round(p, 6)} for n, p in pr.top]})
     if fmt == 'csv':
-        buf = io.StringIO(); cells = [str(path), pr.label, pr.known] + [v for n, p in pr.top for v in (n, f'{p:.6f}')]
+        buf = io.StringIO(); cells = [str(path), pr.label, pr.known, f'{pr.confidence:.6f}'] + [v for n, p in pr.top for v in (n, f'{p:.6f}')]
         csv.writer(buf).writerow(cells); return buf.getvalue().rstrip('\r\n')
     rest = pr.top[1:] if pr.known else pr.top  # below the threshold, the landmark it would have said is shown first
     return f"{str(path):<50} {pr.label:<24} {pr.top[0][1]:6.1%}   " + ', '.join(f'{n} {p:.0%}' for n, p in rest)
@@ -168,7 +168,7 @@ def _runtime_line(predictor, batch_size:int) -> str:
 def _open_rows(output:Path|None, out, fmt:str, k:int, fresh:bool):
     "Where rows go, with the csv header written when the file is new."
     f = output.open('a', newline='') if output is not None else out
-    if fmt == 'csv' and fresh: print(','.join(['path', 'label', 'known'] + [f'{c}{i+1}' for i in range(k) for c in ('landmark', 'probability')]), file=f, flush=True)
+    if fmt == 'csv' and fresh: print(','.join(['path', 'label', 'known', 'confidence'] + [f'{c}{i+1}' for i in range(k) for c in ('landmark', 'probability')]), file=f, flush=True)
     return f
 
 # %% ../nbs/12_predict.ipynb #4af7a954

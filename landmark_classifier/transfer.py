@@ -19,7 +19,7 @@ from .train import History, dist_info, fit, get_device, loader_logits, save_atom
 # %% auto #0
 __all__ = ['KNOWN_ARCHS', 'WeightsNotFoundError', 'weights_cache_path', 'packaged_weights', 'available_weights', 'head_name',
            'head_parameters', 'body_parameters', 'freeze_body', 'unfreeze', 'early_layers', 'freeze_early', 'is_frozen',
-           'transfer_model', 'head_inputs', 'fine_tune']
+           'transfer_model', 'head_inputs', 'unaugmented', 'fine_tune']
 
 # %% ../nbs/09_transfer.ipynb #acf859e5
 class WeightsNotFoundError(FileNotFoundError):
@@ -244,7 +244,9 @@ def head_inputs(model:nn.Module, # A model from `transfer_model`
     return torch.cat(feats), labels
 
 # %% ../nbs/09_transfer.ipynb #4da6282f
-def _unaugmented(dl:DataLoader, like:DataLoader) -> DataLoader:
+def unaugmented(dl:DataLoader, # A loader whose images are augmented (the training loader)
+                like:DataLoader, # A loader that prepares its images without augmentation (the validation loader)
+               ) -> DataLoader:
     "`dl`'s images prepared as `like` prepares its own (no augmentation), in order."
     ds = copy.copy(dl.dataset); ds.tfm = like.dataset.tfm
     return DataLoader(ds, batch_size=like.batch_size, num_workers=like.num_workers, shuffle=False)
@@ -252,7 +254,7 @@ def _unaugmented(dl:DataLoader, like:DataLoader) -> DataLoader:
 # %% ../nbs/09_transfer.ipynb #fb431d3d
 def _feature_loaders(model:nn.Module, dls:dict, device) -> dict:
     "Loaders of the body's features of the unaugmented training images and of the validation images."
-    train, valid = (TensorDataset(*head_inputs(model, dl, device)) for dl in (_unaugmented(dls['train'], dls['valid']), dls['valid']))
+    train, valid = (TensorDataset(*head_inputs(model, dl, device)) for dl in (unaugmented(dls['train'], dls['valid']), dls['valid']))
     bs = dls['train'].batch_size
     return {'train': DataLoader(train, batch_size=bs, shuffle=True, generator=torch.Generator().manual_seed(0)), 'valid': DataLoader(valid, batch_size=256)}
 

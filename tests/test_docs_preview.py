@@ -15,7 +15,7 @@ def preview():
 
 def test_every_notebook_processes_and_renders(preview):
     pages = {p.name for p in preview.glob('*.html')}
-    chapters = sorted(p.stem.split('_', 1)[1] for p in (ROOT/'nbs').glob('[0-9][0-9]_*.ipynb'))
+    chapters = sorted(p.stem.split('_', 1)[1] for p in (ROOT/'nbs').glob('[0-9][0-9]*_*.ipynb'))
     assert {'index.html'} | {f'{c}.html' for c in chapters} <= pages, pages
     for page, symbols in {'loaders': ('get_data_loaders', 'DecodedCache'), 'images': ('read_image',), 'synthetic': ('make_synthetic_landmarks',),
                           'data': ('download_landmarks', 'check_dataset'), 'scratch': ('LandmarkCNN',), 'transfer': ('transfer_model',),
@@ -31,7 +31,7 @@ def test_preview_opens_in_a_browser(preview):
         browser = p.chromium.launch(executable_path=shutil.which('chromium'), args=['--no-sandbox', '--disable-gpu', '--disable-background-networking'])
         page = browser.new_page(viewport={'width': 1200, 'height': 900})
         page.goto((preview/'index.html').as_uri())
-        assert page.locator('#lc-sidebar a').count() == 1 + len(list((ROOT/'nbs').glob('[0-9][0-9]_*.ipynb')))
+        assert page.locator('#lc-sidebar a').count() == 1 + len(list((ROOT/'nbs').glob('[0-9][0-9]*_*.ipynb')))
         page.click('#lc-sidebar >> text=Loaders')
         page.wait_for_selector('text=get_data_loaders')
         page.screenshot(path=str(ARTIFACTS/'docs_data.png'))

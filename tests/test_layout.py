@@ -5,7 +5,7 @@ import ast, json, re, statistics
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-NBS = sorted(p for p in (ROOT/'nbs').glob('[0-9][0-9]_*.ipynb'))
+NBS = sorted(p for p in (ROOT/'nbs').glob('[0-9][0-9]*_*.ipynb') if re.match(r'\d\d[a-z]?_', p.name))  # 09a_ sits between 09_ and 10_
 LIB = ROOT/'landmark_classifier'
 
 def _source(cell) -> str: return ''.join(cell['source'])
@@ -18,7 +18,7 @@ def _default_exp(nb_path) -> str:
 
 def chapter_order() -> dict:
     "{module: chapter number}, from the notebooks' numbers and their `default_exp`."
-    return {_default_exp(p): int(p.name[:2]) for p in NBS}
+    return {_default_exp(p): p.name.split('_')[0] for p in NBS}  # '09' < '09a' < '10'
 
 def library_imports(module:str) -> list:
     "(imported module, [names]) for every import of a library module in `module`'s source, at any depth."
