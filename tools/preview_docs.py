@@ -38,7 +38,7 @@ def render(cache:Path, out:Path, pages:list, lib:str):
     exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={'remove_input'}, enabled=True), enabled=True)
     out.mkdir(parents=True, exist_ok=True)
     titles = {p: _title(cache/p) for p in pages}
-    def html_name(p): return 'index.html' if p == 'index.ipynb' else re.sub(r'^\d+_', '', Path(p).stem) + '.html'
+    def html_name(p): return 'index.html' if p == 'index.ipynb' else re.sub(r'^\d+[a-zA-Z0-9]*_', '', Path(p).stem) + '.html'  # as nbdev names pages: 09a_openset -> openset.html
     for p in pages:
         nb = nbformat.read(cache/p, as_version=4)
         nb.cells = [c for c in nb.cells if not (c.cell_type == 'raw' and c.source.strip().startswith('---'))]
