@@ -56,6 +56,7 @@ def _reader(ann) -> dict:
 def cli_parser(func, # The function the command runs; its signature and docments define the options
                prog:str, # The command's name, for usage and errors
                skip:tuple=(), # Parameters the command sets itself
+               positional:tuple=(), # Parameters with a default taken as positional arguments that may be left out, as FOLDER in `landmark_enroll MODEL [FOLDER]`
               ) -> argparse.ArgumentParser:
     "An `argparse` parser for `func`: dashed option names, help from docments, choices from `Literal` annotations."
     docs = docments(func)
@@ -64,6 +65,7 @@ def cli_parser(func, # The function the command runs; its signature and docments
         if name in skip: continue
         kw, help = _reader(_annotation(func, name, p.annotation)), docs.get(name) or ''
         if p.default is inspect.Parameter.empty: parser.add_argument(name, help=help, **kw); continue
+        if name in positional: parser.add_argument(name, nargs='?', default=p.default, help=help, **kw); continue
         if p.default not in (None, False) and kw.get('action') is None: help += f' (default: {p.default})'
         parser.add_argument('--' + name.replace('_', '-'), dest=name, default=p.default, help=help, **kw)
     return parser
@@ -78,9 +80,10 @@ def parse_cli_args(func, # The function the command runs
                    prog:str, # The command's name
                    argv:list|None=None, # The arguments; default `sys.argv[1:]`
                    skip:tuple=(), # Parameters the command sets itself
+                   positional:tuple=(), # Parameters with a default taken as positional arguments that may be left out
                   ) -> dict: # Keyword arguments for `func`
     "Parse a command line into `func`'s keyword arguments; a usage error exits with status 2, naming the problem."
-    return vars(cli_parser(func, prog, skip).parse_args(_dashed(sys.argv[1:] if argv is None else argv)))
+    return vars(cli_parser(func, prog, skip, positional).parse_args(_dashed(sys.argv[1:] if argv is None else argv)))
 
 # %% ../nbs/00_core.ipynb #fd1d1b44
 def run_command(prog:str, # The command's name, for the error line

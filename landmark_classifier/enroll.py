@@ -4,7 +4,7 @@
 
 # %% ../nbs/12a_enroll.ipynb #9b4320c3
 from __future__ import annotations
-import copy, io, json, re, sys, warnings
+import io, re, warnings
 from pathlib import Path
 
 import torch
@@ -14,8 +14,8 @@ from .images import BadImageError, read_image
 from .data import display_name, find_image_files
 from .core import parse_cli_args, run_command
 from .export import (PREDICTOR_ENTRY, ModelFileError, Predictor, export_onnx, export_pt2, export_torchscript, image_to_tensor, model_file_kind,
-                                        predictor_from_checkpoint)
-from .learner import build_model
+                                        predictor_arguments, predictor_from_checkpoint)
+from .learner import model_from_meta
 
 # %% auto #0
 __all__ = ['predictor_from_export', 'EnrollError', 'enroll', 'unenroll', 'run_enroll', 'landmark_enroll']
@@ -34,11 +34,9 @@ def predictor_from_export(path:str|Path, # A .pt made by `export_torchscript`, o
             torch.jit.load(str(path), map_location='cpu', _extra_files=extra)
     if not extra[PREDICTOR_ENTRY]: raise ModelFileError(f'{path} carries no eager copy of its network (a {kind} file, or a .pt made before 0.6 or by other code): use the training checkpoint, or export it again with export_torchscript')
     state = torch.load(io.BytesIO(extra[PREDICTOR_ENTRY]), map_location='cpu', weights_only=True)
-    args, enrolled = json.loads(state['args']), state['enrolled']
-    spec = args.pop('spec')
-    model = build_model(spec['model'], spec['num_classes'], spec.get('dropout', 0.4), spec.get('arch', 'resnet18'), weights=None, width=spec.get('width', 1.), depth=spec.get('depth', 2))
+    model = model_from_meta(state['arguments']['spec'])
     model.load_state_dict(state['model'])
-    return Predictor(model, gallery=(state['gallery'], state['gallery_labels']), enrolled=(enrolled, args.pop('enrolled_a'), args.pop('enrolled_b')), spec=spec, **args)
+    return Predictor(model, **state['arguments'])
 
 # %% ../nbs/12a_enroll.ipynb #0f0d0357
 class EnrollError(ValueError): "Photos that cannot be enrolled: the message names the folder or photo and what to do."
@@ -85,8 +83,7 @@ def enroll(predictor:Predictor, # The predictor to extend (not changed)
 # %% ../nbs/12a_enroll.ipynb #46f90a35
 def _rebuilt(pred:Predictor, names:list, prototypes:torch.Tensor, gallery:tuple) -> Predictor:
     "`pred` with other enrolled classes and gallery; the network is shared, not copied."
-    return Predictor(pred.model, names, pred.mean.flatten().tolist(), pred.std.flatten().tolist(), pred.size, pred.resize, float(pred.temperature),
-                     pred.threshold, pred.calibrated, gallery, pred.score, (prototypes, pred.enrolled_a, pred.enrolled_b), spec=json.loads(pred.spec))
+    return Predictor(pred.model, **dict(predictor_arguments(pred), class_names=names, gallery=gallery, enrolled=(prototypes, pred.enrolled_a, pred.enrolled_b)))
 
 # %% ../nbs/12a_enroll.ipynb #3bf8098a
 def unenroll(predictor:Predictor, # The predictor to shrink (not changed)
@@ -124,16 +121,5 @@ def run_enroll(model:str, # An export made by export_torchscript (.pt), or a tra
 def landmark_enroll(argv:list|None=None, # Command-line arguments; default `sys.argv[1:]`
                    ) -> int: # Exit status: 0 done, 1 an error the user can fix (one line), 2 a usage error
     "The `landmark_enroll` command: `run_enroll` from a shell, as `landmark_enroll MODEL FOLDER --output NEW` or `landmark_enroll MODEL --remove NAME --output NEW`."
-    def main(): run_enroll(**parse_cli_args(run_enroll, 'landmark_enroll', _folder_option(sys.argv[1:] if argv is None else argv)))
+    def main(): run_enroll(**parse_cli_args(run_enroll, 'landmark_enroll', argv, positional=('folder',)))
     return run_command('landmark_enroll', main)
-
-def _folder_option(argv:list) -> list:
-    "The second bare argument, FOLDER, spelled as the `--folder` option `parse_cli_args` reads."
-    out, bare, takes_value = [], 0, False
-    for a in argv:
-        if not takes_value and not a.startswith('-'):
-            bare += 1
-            if bare == 2: out.append('--folder')
-        takes_value = a.startswith('--') and '=' not in a and a not in ('--help',)
-        out.append(a)
-    return out

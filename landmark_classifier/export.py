@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_export.ipynb #79de7528
 from __future__ import annotations
-import contextlib, copy, csv, hashlib, importlib.metadata, importlib.util, io, json, os, platform, statistics, sys, tempfile, time, warnings, zipfile
+import contextlib, csv, hashlib, importlib.metadata, importlib.util, io, json, os, platform, statistics, sys, tempfile, time, warnings, zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Literal, Tuple, get_args
@@ -19,32 +19,18 @@ from .images import BadImageError, IMAGE_EXTENSIONS, read_image
 from .data import IMAGENET_STATS, display_name
 from .loaders import centre_square
 from .train import load_checkpoint, loader_logits
-from .transfer import head_inputs, head_name, is_frozen, unfreeze
-from .openset import threshold_for_recall
+from .transfer import head_inputs, is_frozen, split_head, unfreeze
 from . import __version__
 from .core import cache_dir, file_sha1, parse_cli_args, run_command
-from .learner import build_model, calibration, expected_calibration_error
+from .learner import expected_calibration_error, model_from_meta, open_set_calibration
 
 # %% auto #0
-__all__ = ['PREDICTOR_ENTRY', 'Runtime', 'NO_LANDMARK', 'Predictor', 'predictor_from_checkpoint', 'export_pt2', 'export_onnx',
-           'export_torchscript', 'ExportedPredictor', 'ModelFileError', 'model_file_kind', 'choose_runtime',
-           'load_predictor', 'Prediction', 'image_to_tensor', 'predict_image', 'calibrate', 'plot_reliability',
-           'quantize_onnx']
+__all__ = ['PREDICTOR_ENTRY', 'Runtime', 'NO_LANDMARK', 'Predictor', 'predictor_from_checkpoint', 'predictor_arguments',
+           'export_pt2', 'export_onnx', 'export_torchscript', 'ExportedPredictor', 'ModelFileError', 'model_file_kind',
+           'choose_runtime', 'load_predictor', 'Prediction', 'image_to_tensor', 'predict_image', 'calibrate',
+           'plot_reliability', 'quantize_onnx']
 
 # %% ../nbs/11_export.ipynb #6cc75baa
-def _split_head(model:nn.Module) -> tuple:
-    "(body, head): a shallow copy of `model` whose last linear layer is an identity, sharing every other module, and that layer."
-    name = head_name(model)
-    head, body = model.get_submodule(name), copy.copy(model)
-    body._modules, parent, parts = dict(body._modules), body, name.split('.')
-    for part in parts[:-1]:
-        child = copy.copy(parent._modules[part])
-        child._modules = dict(child._modules)
-        parent._modules[part] = child
-        parent = child
-    parent._modules[parts[-1]] = nn.Identity()
-    return body, head
-
 class Predictor(nn.Module):
     "A model with its preprocessing and softmax inside: [B,C,H,W] float in [0,1] (or uint8), any H and W, C of 1, 3 or 4 -> [B, classes] probabilities."
     class_names: List[str]
@@ -60,17 +46,17 @@ class Predictor(nn.Module):
                  calibrated:bool=False, # Whether `temperature` and `threshold` were fitted on validation data
                  gallery:tuple|None=None, # (embeddings [G, D], labels [G]) of training photos, from `build_gallery`: the `nearest` confidence compares with them
                  score:str='msp', # The confidence `threshold` applies to: 'msp' (top probability) or 'nearest' (cosine to the nearest gallery photo)
-                 enrolled:tuple|None=None, # (prototypes [E, D], a, b): classes added by `enroll`, whose logit is a*cosine + b
-                 spec:dict|None=None, # How to rebuild `model` (a checkpoint's meta), carried by exports so that `enroll` can extend them
+                 enrolled:tuple|None=None, # (prototypes [E, D] or None for none, a, b): classes added by `enroll`, whose logit is a*cosine + b
+                 spec:dict|None=None, # How to rebuild `model` (the keys of a checkpoint's meta that `model_from_meta` reads), carried by exports so that `enroll` can extend them
                 ):
         super().__init__()
         if is_frozen(model): unfreeze(model)  # a frozen transfer model: its training-time hook has no place in an export
         self.__dict__['model'] = model.eval()  # the whole network, for eager code; the graph runs `body` and `head`, which share its modules
-        self.body, self.head = _split_head(model)
+        self.body, self.head = split_head(model)
         self.class_names = [str(c) for c in class_names]
         self.size, self.resize = int(size), int(resize or round(size*256/224))
         self.threshold, self.calibrated, self.score = float(threshold), bool(calibrated), str(score)
-        self.spec = json.dumps(spec or {})
+        self.spec = dict(spec or {})
         self.register_buffer('mean', torch.as_tensor(mean, dtype=torch.float32).clone().view(1, 3, 1, 1))  # lists, tuples or tensors
         self.register_buffer('std', torch.as_tensor(std, dtype=torch.float32).clone().view(1, 3, 1, 1))
         self.register_buffer('temperature', torch.tensor(float(temperature)))
@@ -78,9 +64,9 @@ class Predictor(nn.Module):
         embeddings, labels = gallery if gallery is not None else (torch.zeros(0, width), torch.zeros(0, dtype=torch.long))
         self.register_buffer('gallery', torch.as_tensor(embeddings, dtype=torch.float32).clone())
         self.register_buffer('gallery_labels', torch.as_tensor(labels, dtype=torch.long).clone())
-        prototypes, a, b = enrolled if enrolled is not None else (torch.zeros(0, width), 1., 0.)
-        self.register_buffer('enrolled', torch.as_tensor(prototypes, dtype=torch.float32).clone().reshape(-1, width))
-        self.enrolled_a, self.enrolled_b, self.n_enrolled = float(a), float(b), int(len(prototypes))
+        prototypes, a, b = enrolled if enrolled is not None else (None, 1., 0.)
+        self.register_buffer('enrolled', torch.zeros(0, width) if prototypes is None else torch.as_tensor(prototypes, dtype=torch.float32).clone())
+        self.enrolled_a, self.enrolled_b, self.n_enrolled = float(a), float(b), len(self.enrolled)
         if self.score == 'nearest' and len(self.gallery) == 0: raise ValueError("score='nearest' needs a gallery: pass gallery=build_gallery(...)")
         if len(self.class_names) != self.head.out_features + self.n_enrolled:
             raise ValueError(f'{len(self.class_names)} class names for {self.head.out_features} classes of the head and {self.n_enrolled} enrolled')
@@ -131,7 +117,7 @@ class Predictor(nn.Module):
 Predictor.__annotations__['class_names'] = List[str]  # a real type, not the string `from __future__ import annotations` leaves, for TorchScript
 
 # %% ../nbs/11_export.ipynb #d1a261ec
-_SPEC_KEYS = ('model', 'num_classes', 'dropout', 'arch', 'width', 'depth')  # what `build_model` needs to rebuild a network
+_SPEC_KEYS = ('model', 'num_classes', 'dropout', 'arch', 'width', 'depth')  # what `model_from_meta` reads
 
 def predictor_from_checkpoint(path:str|Path, # A best.pt or last.pt written by `train_landmarks`
                              ) -> Predictor:
@@ -139,14 +125,22 @@ def predictor_from_checkpoint(path:str|Path, # A best.pt or last.pt written by `
     ck = load_checkpoint(path, map_location='cpu')
     meta = ck.get('meta') or {}
     if 'model' not in meta: raise ValueError(f'{path} has no model description (meta); it was not written by train_landmarks')
-    model = build_model(meta['model'], meta['num_classes'], meta.get('dropout', 0.4), meta.get('arch', 'resnet18'), weights=None, width=meta.get('width', 1.), depth=meta.get('depth', 2))
+    model = model_from_meta(meta)
     model.load_state_dict(ck['model'])
     mean, std = meta.get('stats', IMAGENET_STATS)
     gallery = (ck['gallery'], ck['gallery_labels']) if 'gallery' in ck else None
     return Predictor(model, ck['classes'], mean, std, meta.get('size', 224), temperature=meta.get('temperature', 1.0),
                      threshold=meta.get('threshold', 0.0), calibrated=meta.get('calibrated', False), gallery=gallery,
-                     score=meta.get('open_score', 'msp'), enrolled=(torch.zeros(0, 1), *meta.get('enrolled_scale', (1., 0.))),
+                     score=meta.get('open_score', 'msp'), enrolled=(None, *meta.get('enrolled_scale', (1., 0.))),
                      spec={k: meta[k] for k in _SPEC_KEYS if k in meta})
+
+# %% ../nbs/11_export.ipynb #50939dcb
+def predictor_arguments(pred:Predictor, # A predictor
+                       ) -> dict: # Keyword arguments of `Predictor`
+    "Every argument `pred` was made with but its network: `Predictor(pred.model, **predictor_arguments(pred))` answers as `pred` does."
+    return dict(class_names=list(pred.class_names), mean=pred.mean.flatten().tolist(), std=pred.std.flatten().tolist(), size=pred.size, resize=pred.resize,
+                temperature=float(pred.temperature), threshold=pred.threshold, calibrated=pred.calibrated, gallery=(pred.gallery, pred.gallery_labels),
+                score=pred.score, enrolled=(pred.enrolled, pred.enrolled_a, pred.enrolled_b), spec=dict(pred.spec))
 
 # %% ../nbs/11_export.ipynb #662cd001
 def _meta(pred:Predictor) -> dict:
@@ -195,20 +189,16 @@ def export_onnx(pred:Predictor, # The predictor to export
     return path
 
 # %% ../nbs/11_export.ipynb #cbe54938
-_TORCHSCRIPT_ATTRS = ['class_names', 'threshold', 'size', 'resize', 'calibrated', 'preprocess', 'embed', 'scores', 'score', 'spec']  # what freezing keeps beside `forward`
+_TORCHSCRIPT_ATTRS = ['class_names', 'threshold', 'size', 'resize', 'calibrated', 'preprocess', 'embed', 'scores', 'score']  # what freezing keeps beside `forward`
 _ONNX_ENTRY = 'landmark_model.onnx'  # the name of the ONNX copy inside a TorchScript export
 PREDICTOR_ENTRY = 'landmark_predictor.pt'  # the eager predictor's weights and arguments, from which `enroll` rebuilds it
 
 def _onnx_exportable() -> bool: return all(importlib.util.find_spec(m) is not None for m in ('onnx', 'onnxscript'))
 
 def _predictor_state(pred:Predictor) -> bytes:
-    "What rebuilds `pred` in eager PyTorch: its network's weights and the arguments of `Predictor`, as plain tensors."
-    args = dict(class_names=pred.class_names, mean=pred.mean.flatten().tolist(), std=pred.std.flatten().tolist(), size=pred.size, resize=pred.resize,
-                temperature=float(pred.temperature), threshold=pred.threshold, calibrated=pred.calibrated, score=pred.score, spec=json.loads(pred.spec),
-                enrolled_a=pred.enrolled_a, enrolled_b=pred.enrolled_b)
-    buffers = dict(gallery=pred.gallery, gallery_labels=pred.gallery_labels, enrolled=pred.enrolled)
+    "What rebuilds `pred` in eager PyTorch: its network's weights and `predictor_arguments`, as plain tensors and values."
     buf = io.BytesIO()
-    torch.save(dict(model=pred.model.state_dict(), args=json.dumps(args), **buffers), buf)
+    torch.save(dict(model=pred.model.state_dict(), arguments=predictor_arguments(pred)), buf)
     return buf.getvalue()
 
 def _onnx_bytes(pred:Predictor) -> bytes:
@@ -352,12 +342,12 @@ def _fused_torchscript(path:Path):
     module = _jit_load(path)
     if hasattr(module, 'training'):  # a plain scripted file: frozen, its weights become constants the fuser folds
         with warnings.catch_warnings(): warnings.simplefilter('ignore', FutureWarning); module = torch.jit.freeze(module.eval())
+    call = module.scores if hasattr(module, 'scores') else module
     try:
         with _onednn_fusion(), torch.no_grad():
-            for _ in range(3): (module.scores if hasattr(module, 'scores') else module)(torch.rand(1, 3, 64, 64))  # the graph is profiled, then fused: a fuser failure shows here
+            for _ in range(3): call(torch.rand(1, 3, 64, 64))  # the graph is profiled, then fused: a fuser failure shows here
     except RuntimeError as e:
         raise ModelFileError(f"{path} cannot run on onednn: the oneDNN Graph fuser cannot take its graph ({_error_line(e)}); exports made before the onednn runtime are one such case: pass runtime torchscript, or export it again") from None
-    call = module.scores if hasattr(module, 'scores') else module
     def run(x:torch.Tensor) -> tuple:
         with _onednn_fusion(): return _with_confidence(call(x))
     return run
@@ -518,8 +508,8 @@ def calibrate(predictor:Predictor, # The predictor to calibrate, in place
              ) -> dict: # ECE before and after, the temperature and the threshold
     "Fit the temperature, and the 'no known landmark' threshold of the predictor's confidence, on the validation set."
     features, labels = head_inputs(predictor.model, valid_dl, 'cpu')
-    with torch.no_grad(): cal = calibration(predictor.head(features), labels, accept)
-    if predictor.score == 'nearest': cal['threshold'] = threshold_for_recall((F.normalize(features, dim=1) @ predictor.gallery.T).max(1).values, accept)
+    with torch.no_grad(): logits = predictor.head(features)
+    cal = open_set_calibration(logits, features, labels, (predictor.gallery, predictor.gallery_labels) if predictor.score == 'nearest' else None, accept)
     predictor.temperature.fill_(cal['temperature']); predictor.threshold = cal['threshold']; predictor.calibrated = True
     return cal
 

@@ -25,9 +25,10 @@ from .openset import build_gallery, class_prototypes, threshold_for_recall
 
 # %% auto #0
 __all__ = ['ModelName', 'SEED_RECIPE', 'CPU_RECIPE', 'TRANSFER_CPU_RECIPE', 'TRANSFER_PHOTO_RECIPE', 'SYNTHETIC_RUNS',
-           'build_model', 'expected_calibration_error', 'fit_temperature', 'calibration', 'plot_history',
-           'per_class_accuracy', 'confusion_matrix', 'plot_confusion_matrix', 'plot_top_losses', 'TrainResult',
-           'train_landmarks', 'results_table', 'recipe_command', 'run_is_current', 'recipe_run', 'landmark_train']
+           'build_model', 'model_from_meta', 'expected_calibration_error', 'fit_temperature', 'calibration',
+           'open_set_calibration', 'plot_history', 'per_class_accuracy', 'confusion_matrix', 'plot_confusion_matrix',
+           'plot_top_losses', 'TrainResult', 'train_landmarks', 'results_table', 'recipe_command', 'run_is_current',
+           'recipe_run', 'landmark_train']
 
 # %% ../nbs/10_learner.ipynb #43955b55
 ModelName = Literal['scratch', 'transfer']  # the networks `build_model` makes
@@ -45,6 +46,12 @@ def build_model(name:ModelName='scratch', # 'scratch' for `LandmarkCNN`, 'transf
     if name == 'scratch': return LandmarkCNN(num_classes, dropout, widths=tuple(round(w*width) for w in (32, 64, 128, 256)), blocks=(depth,)*4, stem_width=round(32*width))
     if name == 'transfer': return transfer_model(arch, num_classes, weights, freeze=False)
     raise ValueError(f"unknown model {name!r}: choose 'scratch' or 'transfer'")
+
+# %% ../nbs/10_learner.ipynb #af8b668f
+def model_from_meta(meta:dict, # A checkpoint's meta, or the keys of it an export keeps: model, num_classes, dropout, arch, width, depth
+                   ) -> nn.Module:
+    "The network `meta` describes, with random weights."
+    return build_model(meta['model'], meta['num_classes'], meta.get('dropout', 0.4), meta.get('arch', 'resnet18'), weights=None, width=meta.get('width', 1.), depth=meta.get('depth', 2))
 
 # %% ../nbs/10_learner.ipynb #5d03ce02
 def expected_calibration_error(probs:torch.Tensor, # [N, C] probabilities
@@ -80,6 +87,23 @@ def calibration(logits:torch.Tensor, # [N, C] validation logits
     t = fit_temperature(logits, targets); probs = (logits/t).softmax(1)
     return dict(temperature=t, threshold=float(torch.quantile(probs.max(1).values, 1 - accept)),
                 ece_before=expected_calibration_error(logits.softmax(1), targets), ece_after=expected_calibration_error(probs, targets))
+
+# %% ../nbs/10_learner.ipynb #f495248a
+def open_set_calibration(logits:torch.Tensor, # [N, C] validation logits
+                         features:torch.Tensor, # [N, D] what the head received for them
+                         labels:torch.Tensor, # [N] labels
+                         gallery:tuple|None, # (embeddings, labels) from `build_gallery`, or None for the top probability as the confidence
+                         accept:float=0.95, # Fraction of validation images whose confidence should clear the threshold
+                        ) -> dict: # `calibration`'s figures; with a gallery, the threshold of the `nearest` confidence and `enrolled_scale`, (a, b)
+    "The temperature, and the threshold of the confidence that keeps `accept` of the validation images."
+    cal = calibration(logits, labels, accept)
+    if gallery is None: return cal
+    embeddings = F.normalize(features, dim=1)
+    nearest = (embeddings @ gallery[0].T).max(1).values
+    n_classes = max(logits.shape[1], int(gallery[1].max()) + 1)
+    cosines = (embeddings @ class_prototypes(*gallery, n_classes).T)[:, :logits.shape[1]]
+    line = torch.linalg.lstsq(torch.stack([cosines.flatten(), torch.ones(cosines.numel())], 1), logits.flatten()[:, None]).solution
+    return dict(cal, msp_threshold=cal['threshold'], threshold=threshold_for_recall(nearest, accept), score='nearest', enrolled_scale=line.flatten().tolist())
 
 # %% ../nbs/10_learner.ipynb #420294b0
 def plot_history(history:list, # Records from `fit`
@@ -215,15 +239,10 @@ def _calibrate_run(net:nn.Module, dls, best:Path, ck:dict, device) -> dict:
     valid_features, valid_labels = head_inputs(net, dls['valid'], device)
     head = net.get_submodule(head_name(net))
     valid_logits = F.linear(valid_features, head.weight.detach().cpu(), head.bias.detach().cpu())
-    cal = calibration(valid_logits, valid_labels)
     train_features, train_labels = head_inputs(net, unaugmented(dls['train'], dls['valid']), device)
     ck['gallery'], ck['gallery_labels'] = build_gallery(train_features, train_labels)
-    valid_embeddings = F.normalize(valid_features, dim=1)
-    nearest = (valid_embeddings @ ck['gallery'].T).max(1).values
-    cosines = valid_embeddings @ class_prototypes(ck['gallery'], ck['gallery_labels'], valid_logits.shape[1]).T
-    a, b = torch.linalg.lstsq(torch.stack([cosines.flatten(), torch.ones(cosines.numel())], 1), valid_logits.flatten()[:, None]).solution.flatten().tolist()
-    cal.update(msp_threshold=cal['threshold'], threshold=threshold_for_recall(nearest, 0.95), score='nearest', enrolled_scale=[a, b])
-    ck['meta'] = {**ck['meta'], 'temperature': cal['temperature'], 'threshold': cal['threshold'], 'open_score': 'nearest', 'enrolled_scale': [a, b], 'calibrated': True}
+    cal = open_set_calibration(valid_logits, valid_features, valid_labels, (ck['gallery'], ck['gallery_labels']))
+    ck['meta'] = {**ck['meta'], 'temperature': cal['temperature'], 'threshold': cal['threshold'], 'open_score': 'nearest', 'enrolled_scale': cal['enrolled_scale'], 'calibrated': True}
     save_atomic(ck, best)
     return cal
 

@@ -18,8 +18,8 @@ from .train import History, dist_info, fit, get_device, loader_logits, save_atom
 
 # %% auto #0
 __all__ = ['KNOWN_ARCHS', 'WeightsNotFoundError', 'weights_cache_path', 'packaged_weights', 'available_weights', 'head_name',
-           'head_parameters', 'body_parameters', 'freeze_body', 'unfreeze', 'early_layers', 'freeze_early', 'is_frozen',
-           'transfer_model', 'head_inputs', 'unaugmented', 'fine_tune']
+           'head_parameters', 'body_parameters', 'split_head', 'freeze_body', 'unfreeze', 'early_layers',
+           'freeze_early', 'is_frozen', 'transfer_model', 'head_inputs', 'unaugmented', 'fine_tune']
 
 # %% ../nbs/09_transfer.ipynb #acf859e5
 class WeightsNotFoundError(FileNotFoundError):
@@ -134,6 +134,21 @@ def body_parameters(model:nn.Module, # A model from `transfer_model`
     "Parameters of everything but the head."
     head = {id(p) for p in head_parameters(model)}
     return [p for p in model.parameters() if id(p) not in head]
+
+# %% ../nbs/09_transfer.ipynb #9692705f
+def split_head(model:nn.Module, # A classification network
+              ) -> tuple: # (body, head)
+    "A shallow copy of `model` whose head (its last linear layer) is an identity, sharing every other module, and the head."
+    name = head_name(model)
+    head, body = model.get_submodule(name), copy.copy(model)
+    body._modules, parent, parts = dict(body._modules), body, name.split('.')
+    for part in parts[:-1]:
+        child = copy.copy(parent._modules[part])
+        child._modules = dict(child._modules)
+        parent._modules[part] = child
+        parent = child
+    parent._modules[parts[-1]] = nn.Identity()
+    return body, head
 
 # %% ../nbs/09_transfer.ipynb #1c44ed78
 def _keep_bn_eval(model, inputs):
