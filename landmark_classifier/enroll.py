@@ -16,6 +16,7 @@ from .core import parse_cli_args, run_command
 from .export import (PREDICTOR_ENTRY, ModelFileError, Predictor, export_onnx, export_pt2, export_torchscript, image_to_tensor, model_file_kind,
                                         predictor_arguments, predictor_from_checkpoint)
 from .learner import model_from_meta
+from .openset import small_gallery_offset
 
 # %% auto #0
 __all__ = ['predictor_from_export', 'EnrollError', 'enroll', 'unenroll', 'run_enroll', 'landmark_enroll']
@@ -66,7 +67,9 @@ def enroll(predictor:Predictor, # The predictor to extend (not changed)
           ) -> Predictor: # A new predictor with the landmarks added after the known ones
     "Add a landmark per sub-folder of `folder` from a few photos, without training."
     known = {display_name(c).lower() for c in predictor.class_names}
-    names, prototypes, embeddings, labels = list(predictor.class_names), [predictor.enrolled], [predictor.gallery], [predictor.gallery_labels]
+    names, prototypes, offsets = list(predictor.class_names), [predictor.enrolled], [predictor.enrolled_offsets]
+    embeddings, labels = [predictor.gallery], [predictor.gallery_labels]
+    trained = predictor.gallery_labels < len(names) - predictor.n_enrolled
     for sub in _landmark_folders(Path(folder)):
         photos = find_image_files(sub)
         if len(photos) < min_photos: raise EnrollError(f'{sub} has {len(photos)} photos: a landmark needs at least {min_photos}')
@@ -76,14 +79,16 @@ def enroll(predictor:Predictor, # The predictor to extend (not changed)
         names.append(sub.name if re.match(r'^\d+\.', sub.name) else f'{label:02d}.{sub.name}')
         known.add(display_name(sub.name).lower())
         prototypes.append(F.normalize(e.mean(0, keepdim=True), dim=1))
+        offsets.append(torch.tensor([small_gallery_offset(predictor.gallery[trained], predictor.gallery_labels[trained], len(photos))]))
         embeddings.append(e[::2])
         labels.append(torch.full((len(photos),), label))
-    return _rebuilt(predictor, names, torch.cat(prototypes), (torch.cat(embeddings), torch.cat(labels)))
+    return _rebuilt(predictor, names, (torch.cat(prototypes), torch.cat(offsets)), (torch.cat(embeddings), torch.cat(labels)))
 
 # %% ../nbs/12a_enroll.ipynb #46f90a35
-def _rebuilt(pred:Predictor, names:list, prototypes:torch.Tensor, gallery:tuple) -> Predictor:
-    "`pred` with other enrolled classes and gallery; the network is shared, not copied."
-    return Predictor(pred.model, **dict(predictor_arguments(pred), class_names=names, gallery=gallery, enrolled=(prototypes, pred.enrolled_a, pred.enrolled_b)))
+def _rebuilt(pred:Predictor, names:list, enrolled:tuple, gallery:tuple) -> Predictor:
+    "`pred` with other enrolled classes, (prototypes, offsets), and gallery; the network is shared, not copied."
+    prototypes, offsets = enrolled
+    return Predictor(pred.model, **dict(predictor_arguments(pred), class_names=names, gallery=gallery, enrolled=(prototypes, pred.enrolled_a, pred.enrolled_b, offsets)))
 
 # %% ../nbs/12a_enroll.ipynb #3bf8098a
 def unenroll(predictor:Predictor, # The predictor to shrink (not changed)
@@ -98,8 +103,9 @@ def unenroll(predictor:Predictor, # The predictor to shrink (not changed)
     keep = predictor.gallery_labels != i
     labels = predictor.gallery_labels[keep]
     labels = labels - (labels > i).long()
-    prototypes = torch.cat([predictor.enrolled[:i - n_head], predictor.enrolled[i - n_head + 1:]])
-    return _rebuilt(predictor, predictor.class_names[:i] + predictor.class_names[i + 1:], prototypes, (predictor.gallery[keep], labels))
+    others = torch.arange(predictor.n_enrolled) != i - n_head
+    enrolled = (predictor.enrolled[others], predictor.enrolled_offsets[others])
+    return _rebuilt(predictor, predictor.class_names[:i] + predictor.class_names[i + 1:], enrolled, (predictor.gallery[keep], labels))
 
 # %% ../nbs/12a_enroll.ipynb #a1b1c980
 def run_enroll(model:str, # An export made by export_torchscript (.pt), or a training checkpoint

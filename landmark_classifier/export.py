@@ -46,7 +46,7 @@ class Predictor(nn.Module):
                  calibrated:bool=False, # Whether `temperature` and `threshold` were fitted on validation data
                  gallery:tuple|None=None, # (embeddings [G, D], labels [G]) of training photos, from `build_gallery`: the `nearest` confidence compares with them
                  score:str='msp', # The confidence `threshold` applies to: 'msp' (top probability) or 'nearest' (cosine to the nearest gallery photo)
-                 enrolled:tuple|None=None, # (prototypes [E, D] or None for none, a, b): classes added by `enroll`, whose logit is a*cosine + b
+                 enrolled:tuple|None=None, # (prototypes [E, D] or None for none, a, b, offsets [E] or None): classes added by `enroll`, whose logit is a*cosine + b and whose gallery cosines get their offset
                  spec:dict|None=None, # How to rebuild `model` (the keys of a checkpoint's meta that `model_from_meta` reads), carried by exports so that `enroll` can extend them
                 ):
         super().__init__()
@@ -64,9 +64,12 @@ class Predictor(nn.Module):
         embeddings, labels = gallery if gallery is not None else (torch.zeros(0, width), torch.zeros(0, dtype=torch.long))
         self.register_buffer('gallery', torch.as_tensor(embeddings, dtype=torch.float32).clone())
         self.register_buffer('gallery_labels', torch.as_tensor(labels, dtype=torch.long).clone())
-        prototypes, a, b = enrolled if enrolled is not None else (None, 1., 0.)
+        prototypes, a, b, offsets = (*enrolled, None)[:4] if enrolled is not None else (None, 1., 0., None)
         self.register_buffer('enrolled', torch.zeros(0, width) if prototypes is None else torch.as_tensor(prototypes, dtype=torch.float32).clone())
         self.enrolled_a, self.enrolled_b, self.n_enrolled = float(a), float(b), len(self.enrolled)
+        self.register_buffer('enrolled_offsets', torch.zeros(self.n_enrolled) if offsets is None else torch.as_tensor(offsets, dtype=torch.float32).clone())
+        class_offsets = torch.cat([torch.zeros(self.head.out_features), self.enrolled_offsets])
+        self.register_buffer('gallery_offsets', class_offsets[self.gallery_labels] if len(self.gallery) else torch.zeros(0))
         if self.score == 'nearest' and len(self.gallery) == 0: raise ValueError("score='nearest' needs a gallery: pass gallery=build_gallery(...)")
         if len(self.class_names) != self.head.out_features + self.n_enrolled:
             raise ValueError(f'{len(self.class_names)} class names for {self.head.out_features} classes of the head and {self.n_enrolled} enrolled')
@@ -110,7 +113,7 @@ class Predictor(nn.Module):
         "([B, classes] probabilities, [B] confidence that the photo shows a known landmark), in one pass."
         logits, embedding = self.logits_and_embedding(x)
         probs = torch.softmax(logits/self.temperature, dim=1)
-        if self.score == 'nearest': return probs, (embedding @ self.gallery.T).max(1).values
+        if self.score == 'nearest': return probs, (embedding @ self.gallery.T + self.gallery_offsets).max(1).values
         return probs, probs.max(1).values
 
 # %% ../nbs/11_export.ipynb #cc5836f0
@@ -140,7 +143,7 @@ def predictor_arguments(pred:Predictor, # A predictor
     "Every argument `pred` was made with but its network: `Predictor(pred.model, **predictor_arguments(pred))` answers as `pred` does."
     return dict(class_names=list(pred.class_names), mean=pred.mean.flatten().tolist(), std=pred.std.flatten().tolist(), size=pred.size, resize=pred.resize,
                 temperature=float(pred.temperature), threshold=pred.threshold, calibrated=pred.calibrated, gallery=(pred.gallery, pred.gallery_labels),
-                score=pred.score, enrolled=(pred.enrolled, pred.enrolled_a, pred.enrolled_b), spec=dict(pred.spec))
+                score=pred.score, enrolled=(pred.enrolled, pred.enrolled_a, pred.enrolled_b, pred.enrolled_offsets), spec=dict(pred.spec))
 
 # %% ../nbs/11_export.ipynb #662cd001
 def _meta(pred:Predictor) -> dict:

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['OPEN_SCORES', 'auroc', 'threshold_for_recall', 'fpr_at_recall', 'gap_score', 'open_set_report', 'open_scores',
-           'build_gallery', 'class_prototypes']
+           'build_gallery', 'class_prototypes', 'small_gallery_offset']
 
 # %% ../nbs/09a_openset.ipynb #b237c86c
 def _average_ranks(x:torch.Tensor) -> torch.Tensor:
@@ -102,3 +102,30 @@ def class_prototypes(embeddings:torch.Tensor, # [N, D] unit embeddings
     "The mean direction of each class's embeddings."
     sums = torch.zeros(n_classes, embeddings.shape[1]).index_add_(0, labels, embeddings.float())
     return F.normalize(sums, dim=1)
+
+# %% ../nbs/09a_openset.ipynb #7b8e3ec7
+def _nearest_quantile(queries:torch.Tensor, gallery:torch.Tensor, q:float) -> torch.Tensor:
+    "The `q` quantile of each query's cosine to its nearest gallery photo."
+    return (queries @ gallery.T).max(1).values.quantile(q)
+
+def small_gallery_offset(embeddings:torch.Tensor, # [G, D] unit gallery embeddings
+                         labels:torch.Tensor, # [G] their classes
+                         n_photos:int, # Photos the new class is known from
+                         recall:float=0.95, # Known-photo recall the threshold was fitted for
+                         draws:int=5, # Random draws of `n_photos` per class
+                         seed:int=0, # Seed of the draws
+                        ) -> float: # Added to the new class's cosines; 0 when the classes have no more photos than that
+    "How far the nearest-photo cosine of a class known from `n_photos` photos runs below that of a class with its whole gallery."
+    g = torch.Generator().manual_seed(seed)
+    whole, few = [], []
+    for c in labels.unique():
+        photos = embeddings[labels == c]
+        if len(photos) <= n_photos + 1: continue
+        alone = photos @ photos.T
+        alone.fill_diagonal_(-2.)  # a photo is not its own neighbour
+        whole.append(alone.max(1).values.quantile(1 - recall))
+        for _ in range(draws):
+            order = torch.randperm(len(photos), generator=g)
+            few.append(_nearest_quantile(photos[order[n_photos:]], photos[order[:n_photos]], 1 - recall))
+    if not whole: return 0.
+    return max(0., (torch.stack(whole).median() - torch.stack(few).median()).item())
