@@ -312,6 +312,7 @@ def _ort_fn(model:str|bytes, # An ONNX model: a path, or its bytes
     import onnxruntime as ort
     options = ort.SessionOptions()
     options.add_session_config_entry('session.intra_op.allow_spinning', '1' if spin else '0')
+    options.intra_op_num_threads = torch.get_num_threads()  # as many threads as PyTorch may use here: one in each of several workers that share the cores
     session = ort.InferenceSession(model, options, providers=['CPUExecutionProvider'])
     name = session.get_inputs()[0].name
     return lambda x: _with_confidence([torch.from_numpy(o) for o in session.run(None, {name: x.contiguous().numpy()})])

@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_predict.ipynb #3848d5a8
 from __future__ import annotations
-import csv, heapq, io, json, os, sys, time, zlib
+import csv, heapq, io, json, math, os, sys, time, zlib
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -14,11 +14,13 @@ from torch.utils.data import DataLoader, Dataset
 from .images import BadImageError, IMAGE_EXTENSIONS
 from .loaders import decode_square
 from .core import file_sha1, parse_cli_args, run_command
-from .export import ModelFileError, Prediction, Runtime, load_predictor
+import numpy as np
+from .export import ExportedPredictor, ModelFileError, Prediction, Runtime, load_predictor
 
 # %% auto #0
-__all__ = ['OutputFormat', 'iter_image_paths', 'walk_key', 'shard_of', 'parse_shard', 'PhotoSquares', 'default_workers',
-           'predict_files', 'run_predict', 'landmark_predict', 'merge_predictions', 'landmark_merge']
+__all__ = ['OutputFormat', 'ACTOR_CPUS', 'READ_CPUS', 'iter_image_paths', 'walk_key', 'shard_of', 'parse_shard', 'PhotoSquares',
+           'default_workers', 'predict_files', 'run_predict', 'landmark_predict', 'merge_predictions', 'landmark_merge',
+           'BatchPredictor', 'ray_plan']
 
 # %% ../nbs/12_predict.ipynb #b19b1db1
 def iter_image_paths(paths:list, # Files and folders
@@ -113,7 +115,7 @@ def _format_row(fmt, path, pr, k):
     return f"{str(path):<50} {pr.label:<24} {pr.top[0][1]:6.1%}   " + ', '.join(f'{n} {p:.0%}' for n, p in rest)
 
 # %% ../nbs/12_predict.ipynb #898227f8
-OutputFormat = Literal['table', 'csv', 'json']  # how `landmark_predict` writes its rows
+OutputFormat = Literal['table', 'csv', 'json', 'parquet']  # how `landmark_predict` writes its rows; parquet with `--engine ray`
 
 # %% ../nbs/12_predict.ipynb #e66cb48e
 def _sidecar(output:Path) -> Path: return output.with_name(output.name + '.json')
@@ -154,7 +156,7 @@ def _output_format(format:str, output) -> str:
     "The rows' format: as asked, or for a file asked as a table, what its name says (.csv, .json or .jsonl)."
     if output is None or format != 'table': return format
     suffix = Path(str(output)).suffix.lower()
-    if suffix in ('.csv', '.json', '.jsonl'): return 'csv' if suffix == '.csv' else 'json'
+    if suffix in ('.csv', '.json', '.jsonl', '.parquet'): return {'.csv': 'csv', '.parquet': 'parquet'}.get(suffix, 'json')
     raise ValueError(f'--output {output}: a file of rows must be csv or JSON Lines, to be resumed and merged: name it .csv or .jsonl, or pass --format csv or json')
 
 # %% ../nbs/12_predict.ipynb #ee28dfab
@@ -188,7 +190,7 @@ def _finish(output:Path|None, bad:list):
 def run_predict(model:str, # An exported model: .pt (TorchScript), .pt2 (torch.export) or .onnx
                 paths:list, # Image files and folders (searched recursively)
                 k:int=5, # Landmarks per image
-                format:OutputFormat='table', # A table, CSV, or JSON Lines (one object per line)
+                format:OutputFormat='table', # A table, CSV, JSON Lines (one object per line), or Parquet (with `engine='ray'`)
                 batch_size:int=32, # Images per forward pass
                 runtime:Runtime='auto', # What runs the model; auto: the fastest here, measured once and remembered
                 num_workers:int|None=None, # Decoding processes beside the model; default one a core, up to 8
@@ -197,14 +199,19 @@ def run_predict(model:str, # An exported model: .pt (TorchScript), .pt2 (torch.e
                 out=None, # Where results go when there is no `output`; default sys.stdout
                 err=None, # Where the progress bar and the list of bad files go; default sys.stderr
                 progress:bool|None=None, # Show a progress bar; default: when `err` is a terminal
+                engine:Literal['local', 'ray']='local', # Where it runs: this machine, or Ray Data (a local instance, or the cluster at `address`)
+                address:str|None=None, # With `engine='ray'`: the cluster to join, as `ray.init` takes it; default a new local instance, or RAY_ADDRESS
                ) -> int: # The exit code: 0 all classified, 1 some could not be, 2 usage error, 130 interrupted
     "Classify photos with an exported landmark model, one row each; list unreadable files at the end. Exit 0: all classified, 1: some not, 2: usage error."
     out, err = out or sys.stdout, err or sys.stderr
     def usage(msg): print(f'landmark_predict: error: {msg}', file=err); return 2
-    if format not in get_args(OutputFormat): return usage(f'--format must be table, csv or json, not {format!r}')
+    if format not in get_args(OutputFormat): return usage(f'--format must be table, csv, json or parquet, not {format!r}')
     if not paths: return usage('give at least one image file or folder')
+    if engine == 'ray': return _predict_on_ray(model, paths, k=k, format=format, batch_size=batch_size, runtime=runtime, shard=shard, output=output, out=out, err=err, address=address)
+    if engine != 'local': return usage(f'--engine must be local or ray, not {engine!r}')
     try:
         (i, n), fmt = parse_shard(shard), _output_format(format, output)
+        if fmt == 'parquet': return usage('Parquet rows come from --engine ray; locally, write csv or JSON Lines')
         if output is not None and n > 1 and shard is None and '{i}' not in str(output): return usage('under torchrun each rank needs its own --output: put {i} in its name, such as parts/{i}-of-{n}.csv')
         output = Path(str(output).format(i=i, n=n)) if output is not None else None
         if output is not None: output.parent.mkdir(parents=True, exist_ok=True)
@@ -301,3 +308,148 @@ def landmark_merge(argv:list|None=None, # Command-line arguments; default `sys.a
                   ) -> int: # Exit status: 0, 1 when some photos could not be classified or a shard is missing, 2 a usage error
     "The `landmark_merge` command: `merge_predictions` from a shell."
     return run_command('landmark_merge', lambda: merge_predictions(**parse_cli_args(merge_predictions, 'landmark_merge', argv, skip=('out', 'err'))))
+
+# %% ../nbs/12_predict.ipynb #3f008bbd
+def _prediction_columns(paths:list, results:list, k:int) -> dict:
+    "Columns of `landmark_predict`'s rows, plus `error`: a `Prediction` fills a row, a reason leaves it empty but for the path and the reason."
+    blank = Prediction([('', math.nan)]*k, known=False)
+    done = [(r, '') if isinstance(r, Prediction) else (blank, r) for r in results]
+    cols = dict(path=list(map(str, paths)), label=[pr.label if not e else '' for pr, e in done], known=[pr.known for pr, _ in done], confidence=[pr.confidence for pr, _ in done])
+    for j in range(k):
+        cols[f'landmark{j + 1}'] = [pr.top[j][0] if j < len(pr.top) else '' for pr, _ in done]
+        cols[f'probability{j + 1}'] = [pr.top[j][1] if j < len(pr.top) else math.nan for pr, _ in done]
+    cols['error'] = [e for _, e in done]
+    return {name: np.asarray(v) for name, v in cols.items()}
+
+# %% ../nbs/12_predict.ipynb #9ac19def
+class BatchPredictor:
+    "`landmark_predict`'s rows for a batch of photos, as columns: the model class for Ray Data's `map_batches`, or any engine that hands over batches."
+    def __init__(self,
+                 model:str|Path, # An exported model (.pt, .pt2 or .onnx), at a path every worker can read
+                 runtime:Runtime='auto', # What runs it, as `load_predictor` takes it
+                 k:int=5, # Landmarks per photo
+                 threads:int|None=None, # PyTorch threads in each worker; default PyTorch's own
+                ):
+        self.model, self.runtime, self.k, self.threads = str(model), runtime, k, threads
+        self._predictor = None
+    def __getstate__(self): return {**self.__dict__, '_predictor': None}  # pickled without the model: each worker opens its own
+    @property
+    def predictor(self) -> ExportedPredictor:
+        "The export, opened on first use."
+        if self._predictor is None:
+            if self.threads: torch.set_num_threads(self.threads)
+            self._predictor = load_predictor(self.model, self.runtime, batch_size=32)
+        return self._predictor
+    def _square(self, path:str, data) -> np.ndarray|str:
+        "The photo's input square, or the reason it cannot be read."
+        try: return decode_square(io.BytesIO(data) if data is not None else path, self.predictor.resize, oversample=2)
+        except BadImageError as e: return e.reason
+    def __call__(self, batch:dict) -> dict:
+        "{'path': [B] paths, optionally 'bytes': [B] file contents} -> columns path, label, known, confidence, landmark1, probability1, ..., error."
+        pred = self.predictor
+        paths = [str(p) for p in batch['path']]
+        squares = [self._square(p, d) for p, d in zip(paths, batch['bytes'] if 'bytes' in batch else [None]*len(paths))]
+        good = [i for i, s in enumerate(squares) if isinstance(s, np.ndarray)]
+        results = list(squares)
+        if good:
+            with torch.no_grad(): probs, confidence = pred.scores(torch.from_numpy(np.stack([squares[i] for i in good])).float().div_(255))
+            for i, p, c in zip(good, probs, confidence): results[i] = Prediction.from_probs(p, pred.class_names, pred.threshold, self.k, float(c))
+        return _prediction_columns(paths, results, self.k)
+
+# %% ../nbs/12_predict.ipynb #05ec6b29
+ACTOR_CPUS, READ_CPUS = 0.75, 0.25  # what a model actor and a read task reserve on a node
+
+def ray_plan(nodes:list, # `ray.nodes()`: a dict per node, with `Alive` and `Resources`
+            ) -> dict: # `actors`: how many model actors; `num_cpus`: what each reserves
+    "One model actor per CPU core of each alive node, each reserving `ACTOR_CPUS`, leaving every node room for a read task."
+    cores = [int(n['Resources'].get('CPU', 0)) for n in nodes if n.get('Alive', True)]
+    return dict(actors=max(1, sum(max(1, c) for c in cores if c > 0)), num_cpus=ACTOR_CPUS)
+
+# %% ../nbs/12_predict.ipynb #8bb2a13c
+def _ray_dataset(ray, paths:list, batch_size:int):
+    "Rows of photos for `BatchPredictor`: {'path'} for local files, listed as the local command lists them, {'path', 'bytes'} for URIs Ray reads."
+    local = [str(p) for p in iter_image_paths([p for p in paths if '://' not in str(p)])]
+    remote = [str(p) for p in paths if '://' in str(p)]
+    if local and remote: raise ValueError('give local paths or URIs (s3://, gs://...), not both in one job')
+    if remote: return ray.data.read_binary_files(remote, include_paths=True, file_extensions=[e[1:] for e in IMAGE_EXTENSIONS], num_cpus=READ_CPUS)
+    if not local: return None
+    return ray.data.from_items([{'path': p} for p in local], override_num_blocks=max(1, math.ceil(len(local)/batch_size)))
+
+# %% ../nbs/12_predict.ipynb #2ab96a09
+def _import_ray():
+    "Ray, started quietly; `ModuleNotFoundError` with the install line when it is missing."
+    try: import ray
+    except ImportError: raise ModuleNotFoundError('--engine ray needs Ray: pip install "landmark_classifier[ray]"') from None
+    return ray
+
+# %% ../nbs/12_predict.ipynb #07ff7b42
+def _ray_rows(ray, photos, model_class:type, arguments:dict, batch_size:int):
+    "The dataset of rows: `photos` through actors of `model_class(**arguments)`, as many as `ray_plan` gives the cluster."
+    plan = ray_plan(ray.nodes())
+    return photos.map_batches(model_class, fn_constructor_kwargs=arguments, batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=plan['actors']), num_cpus=plan['num_cpus'])
+
+# %% ../nbs/12_predict.ipynb #0c76bd03
+def _write_ray_rows(rows, fmt:str, k:int, output:Path|None, out) -> tuple:
+    "(rows written, [(path, reason)] of unreadable photos, (seconds, photos) when the first batch arrived), from `rows`' batches as they arrive."
+    bad, n_ok, parquet, t0, first = [], 0, None, time.perf_counter(), None
+    f = _open_rows(None, output.open('w', newline='') if output is not None and fmt != 'parquet' else out, fmt, k, True) if fmt != 'parquet' else None
+    try:
+        for batch in rows.iter_batches(batch_format='numpy', batch_size=None):
+            ok = batch['error'] == ''
+            first = first or (time.perf_counter() - t0, len(ok))
+            bad += [(p, e) for p, e in zip(batch['path'][~ok], batch['error'][~ok])]
+            n_ok += int(ok.sum())
+            if fmt == 'parquet': parquet = _append_parquet(parquet, output, {c: v[ok] for c, v in batch.items() if c != 'error'})
+            else:
+                for i in ok.nonzero()[0]: print(_format_row(fmt, batch['path'][i], _row_prediction(batch, i, k), k), file=f, flush=True)
+    finally:
+        if parquet is not None: parquet.close()
+        if f is not None and f is not out: f.close()
+    return n_ok, bad, first
+
+# %% ../nbs/12_predict.ipynb #eacbba3e
+def _row_prediction(batch:dict, i:int, k:int) -> Prediction:
+    "Row `i` of `BatchPredictor`'s columns as the `Prediction` it was made from."
+    top = [(str(batch[f'landmark{j + 1}'][i]), float(batch[f'probability{j + 1}'][i])) for j in range(k) if batch[f'landmark{j + 1}'][i] != '']
+    return Prediction(top, known=bool(batch['known'][i]), confidence=float(batch['confidence'][i]))
+
+def _append_parquet(writer, output:Path, columns:dict):
+    "Write `columns` to the Parquet file at `output`, opening it on the first batch; the writer."
+    import pyarrow as pa, pyarrow.parquet as pq
+    table = pa.table(columns)
+    writer = writer or pq.ParquetWriter(str(output), table.schema)
+    writer.write_table(table)
+    return writer
+
+# %% ../nbs/12_predict.ipynb #4417ce22
+def _predict_on_ray(model:str, paths:list, *, k:int, format:str, batch_size:int, runtime:str, shard, output, out, err, address) -> int:
+    "`run_predict` on Ray Data: the same rows, from `BatchPredictor` actors sized by `ray_plan`."
+    out, err = out or sys.stdout, err or sys.stderr
+    def usage(msg): print(f'landmark_predict: error: {msg}', file=err); return 2
+    try:
+        ray, fmt = _import_ray(), _output_format(format, output)
+        if shard is not None: raise ValueError('--shard splits a job by hand; with --engine ray, Ray splits it: leave --shard out')
+        if fmt == 'parquet' and output is None: raise ValueError('Parquet rows need a file: pass --output rows.parquet')
+        load_predictor(model, runtime, batch_size)  # a file that is not an export gets its one line here, before Ray starts
+    except (ModelFileError, ValueError, ModuleNotFoundError) as e: return usage(e)
+    output = Path(output) if output is not None else None
+    if output is not None: output.parent.mkdir(parents=True, exist_ok=True)
+    started = not ray.is_initialized()  # a caller's own Ray instance is used, and left running
+    if started: ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        photos = _ray_dataset(ray, paths, batch_size)
+        if photos is None: print('landmark_predict: no image files found under the given paths', file=err); return 1
+        rows = _ray_rows(ray, photos, BatchPredictor, dict(model=str(Path(model).resolve()), runtime=runtime, k=k, threads=1), batch_size)
+        t0 = time.perf_counter()
+        n_ok, bad, first = _write_ray_rows(rows, fmt, k, output, out)
+    except ValueError as e: return usage(e)
+    except KeyboardInterrupt: print('landmark_predict: interrupted', file=err); return 130
+    finally:
+        if started: ray.shutdown()
+    secs = time.perf_counter() - t0
+    waited, n_first = first or (secs, 0)
+    rest = n_ok + len(bad) - n_first
+    flowing = f', then {rest/max(secs - waited, 1e-9):.0f} a second' if rest else ''
+    print(f'landmark_predict: {n_ok} photos in {secs:.1f} s on Ray: the first rows after {waited:.1f} s (its workers starting){flowing}', file=err)
+    _report_bad(bad, err)
+    return 1 if bad else 0

@@ -46,3 +46,13 @@ def test_ci_runs_the_readme_line():
     assert len(lines) == 1, lines
     assert 'nbdev_test' in lines[0] and 'pytest' in lines[0] and 'timeout' in lines[0]
     assert 'pip install -e ".[offline]" && landmark_demo' in readme  # the main job comes first
+
+def test_min_python_holds():
+    "settings.ini's min_python is what the code needs: vermin, which reads the code for the language and library features it uses, finds none of a later version."
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT/'settings.ini')
+    target = cfg['DEFAULT']['min_python']
+    vermin = Path(sys.executable).with_name('vermin')
+    r = subprocess.run([str(vermin), '--no-tips', '--violations', f'-t={target}-', str(ROOT/'landmark_classifier')], capture_output=True, text=True)
+    assert 'Minimum required versions' in r.stdout, r.stdout + r.stderr  # it did read the code
+    assert 'Target versions not met' not in r.stdout, f'min_python = {target}, but the code needs more:\n{r.stdout}'
