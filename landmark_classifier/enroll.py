@@ -31,7 +31,7 @@ def predictor_from_export(path:str|Path, # A .pt made by `export_torchscript`, o
     extra = {PREDICTOR_ENTRY: ''}
     if kind == 'torchscript':
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore', FutureWarning)  # torch.jit.load is deprecated; this format is kept for the original project's contract
+            warnings.simplefilter('ignore', FutureWarning)  # torch.jit.load is deprecated; this format is kept for the Udacity project's contract
             torch.jit.load(str(path), map_location='cpu', _extra_files=extra)
     if not extra[PREDICTOR_ENTRY]: raise ModelFileError(f'{path} carries no eager copy of its network (a {kind} file, or a .pt made before 0.6 or by other code): use the training checkpoint, or export it again with export_torchscript')
     state = torch.load(io.BytesIO(extra[PREDICTOR_ENTRY]), map_location='cpu', weights_only=True)

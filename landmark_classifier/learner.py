@@ -265,8 +265,8 @@ def _write_report(res:TrainResult, dls, best:Path, meta:dict, cal:dict):
 # %% ../nbs/10_learner.ipynb #d6a5c2ab
 def train_landmarks(data:str='synthetic', # 'synthetic', 'udacity' or a dataset folder (train/ and test/ of NN.Class_Name/*.jpg)
                     model:ModelName='scratch', # The network: the scratch CNN, or a pretrained torchvision one
-                    epochs:int=50, # Epochs (the seed's 50)
-                    lr:float=1e-4, # Learning rate (the seed's 1e-4)
+                    epochs:int=50, # Epochs (the Udacity project's 50)
+                    lr:float=1e-4, # Learning rate (the Udacity project's 1e-4)
                     batch_size:int=64, # Batch size (the global batch under torchrun)
                     size:int=224, # Image side the model sees; 64 to 96 on a CPU
                     valid_size:float=0.2, # Fraction of train/ held out for validation
