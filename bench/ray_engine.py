@@ -32,7 +32,8 @@ def ray_rates(model:Path, folder:Path, n:int, trials:int) -> dict:
         rates['local flowing'].append(float(re.search(r'photos in [\d.]+ s, (\d+) a second', err).group(1)))
         wall, err = _run(base + ['--engine', 'ray'])
         rates['ray whole'].append(n/wall)
-        rates['ray flowing'].append(float(re.search(r'then (\d+) a second', err).group(1)))
+        flowing = re.search(r'then (\d+) a second', err)  # absent when every row came in the first batch (a tiny job)
+        rates['ray flowing'].append(float(flowing.group(1)) if flowing else float('nan'))
     return rates
 
 def ray_section(checkpoint, trials:int=5, photos=None, n:int=600) -> str:

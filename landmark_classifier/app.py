@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_app.ipynb #645d1ad2
 from __future__ import annotations
-import io, signal, subprocess, sys, tempfile
+import io, re, signal, subprocess, sys, tempfile
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +15,12 @@ from PIL import Image
 
 from .core import parse_cli_args, run_command
 from .images import BadImageError, read_image
-from .export import ExportedPredictor, Prediction, Runtime, export_torchscript, image_to_tensor, load_predictor, model_file_kind, predict_image, predictor_from_checkpoint
+from .enroll import EnrollError, enroll, predictor_from_export
+from .export import ExportedPredictor, ModelFileError, Prediction, Runtime, export_torchscript, image_to_tensor, load_predictor, model_file_kind, predict_image, predictor_from_checkpoint
 
 # %% auto #0
-__all__ = ['open_model', 'classify_upload', 'saliency_map', 'overlay', 'LandmarkApp', 'classifier_app', 'app_notebook',
-           'serve_app', 'landmark_app']
+__all__ = ['open_model', 'classify_upload', 'saliency_map', 'overlay', 'LandmarkApp', 'TeachPanel', 'classifier_app',
+           'app_notebook', 'serve_app', 'landmark_app']
 
 # %% ../nbs/14_app.ipynb #377f4271
 def open_model(path:str|Path, # An export (.pt, .pt2, .onnx) or a training checkpoint (best.pt)
@@ -153,13 +154,71 @@ def _show_photo(self:LandmarkApp):
 @patch
 def _on_toggle(self:LandmarkApp, change): self._show_photo()
 
+# %% ../nbs/14_app.ipynb #b22ecdef
+def _landmark_folder(root:Path, name:str, uploads:tuple) -> Path:
+    "Write uploaded photos to `root/name/`, as `enroll` reads them; each file keeps its name after a number, so that two photos called photo.jpg both count."
+    folder = root/re.sub(r'[^\w .-]+', '_', name).strip(' .')
+    folder.mkdir(parents=True)
+    for i, f in enumerate(uploads): (folder/f"{i:03d}_{Path(f.get('name', 'photo')).name}").write_bytes(bytes(f['content']))
+    return folder
+
+def _in_app_words(message:str, folder:Path, name:str) -> str:
+    "An `enroll` message about the temporary folder, said about the landmark the person named."
+    message = message.replace(str(folder), name).removeprefix(f'{name}: ')
+    return message.replace('rename the folder', 'choose another name').replace(str(folder.parent) + '/', '')
+
+class TeachPanel(widgets.VBox):
+    "'Teach it this landmark': a name and a few photos, learned by the app's model on the spot; 'Save the model' writes the result."
+    def __init__(self,
+                 app:LandmarkApp, # The app whose model learns
+                 model_path:str|Path, # The file the app's model came from: a .pt of `export_torchscript`, or a training checkpoint
+                ):
+        self.app, self.model_path, self.taught = app, Path(model_path), None
+        self.name = widgets.Text(placeholder='its name', description='Landmark')
+        self.photos = widgets.FileUpload(accept='image/*', multiple=True, description='Its photos')
+        self.teach = widgets.Button(description='Teach it this landmark', icon='plus', layout=widgets.Layout(width='220px'))
+        self.save_as = widgets.Text(value=str(self.model_path.with_name(self.model_path.stem + '-taught.pt')), description='Save as')
+        self.save = widgets.Button(description='Save the model', icon='save', disabled=True)
+        self.said = widgets.Label()
+        self.teach.on_click(self._on_teach)
+        self.save.on_click(self._on_save)
+        super().__init__([widgets.HTML('<b>Teach it this landmark</b>'), widgets.HBox([self.name, self.photos, self.teach]), widgets.HBox([self.save_as, self.save]), self.said])
+
+# %% ../nbs/14_app.ipynb #22dca985
+@patch
+def _on_teach(self:TeachPanel, _=None):
+    name = self.name.value.strip()
+    if not name: self.said.value = 'Give the landmark a name first.'; return
+    if not self.photos.value: self.said.value = f'Choose a few photos of {name} first (at least 3).'; return
+    try:
+        before = self.taught or predictor_from_export(self.model_path)
+        with tempfile.TemporaryDirectory() as d:
+            folder = _landmark_folder(Path(d), name, self.photos.value)
+            try: taught = enroll(before, d)
+            except EnrollError as e: raise EnrollError(_in_app_words(str(e), folder, name)) from None
+    except (EnrollError, ModelFileError) as e: self.said.value = f'Cannot learn {name}: {e}'; return
+    self.app.prompt.value = f'Upload a photo of a landmark, then press Classify. ({len(taught.class_names)} landmarks, {taught.n_enrolled} taught here; on eager PyTorch)'
+    self.taught = self.app.predictor = taught
+    self.save.disabled = False
+    self.said.value = f'Learned {name} from {len(self.photos.value)} photos: the app now knows {len(taught.class_names)} landmarks.'
+
+# %% ../nbs/14_app.ipynb #5cc0b0dc
+@patch
+def _on_save(self:TeachPanel, _=None):
+    try: path = export_torchscript(self.taught, self.save_as.value)
+    except Exception as e: self.said.value = f'Cannot save {self.save_as.value}: {e.__class__.__name__}: {e}'; return
+    self.said.value = f'Saved {path}: {len(self.taught.class_names)} landmarks.'
+
 # %% ../nbs/14_app.ipynb #28d3f192
 def classifier_app(model_path:str|Path, # An export (.pt, .pt2, .onnx) or a training checkpoint
                    k:int=5, # Landmarks shown
                    runtime:str='auto', # What runs the model (see `load_predictor`); 'auto': the fastest here
                   ) -> LandmarkApp:
-    "The landmark uploader app for the model at `model_path`."
-    return LandmarkApp(open_model(model_path, runtime), k)
+    "The landmark uploader app for the model at `model_path`, with the panel that teaches it new landmarks."
+    app = LandmarkApp(open_model(model_path, runtime), k)
+    app.teacher = TeachPanel(app, model_path)
+    app.children += (app.teacher,)
+    return app
 
 # %% ../nbs/14_app.ipynb #da79fc5f
 def app_notebook(model_path:str|Path, # The model the page serves

@@ -113,7 +113,10 @@ class Predictor(nn.Module):
         "([B, classes] probabilities, [B] confidence that the photo shows a known landmark), in one pass."
         logits, embedding = self.logits_and_embedding(x)
         probs = torch.softmax(logits/self.temperature, dim=1)
-        if self.score == 'nearest': return probs, (embedding @ self.gallery.T + self.gallery_offsets).max(1).values
+        if self.score == 'nearest':
+            cosines = embedding @ self.gallery.T
+            if self.n_enrolled > 0: cosines = cosines + self.gallery_offsets  # enrolled landmarks' offsets; none on a trained model, whose graph stays as it was
+            return probs, cosines.max(1).values
         return probs, probs.max(1).values
 
 # %% ../nbs/11_export.ipynb #cc5836f0

@@ -235,7 +235,8 @@ def _classify(predictor, files, k, fmt, batch_size, num_workers, output, out, er
         for path, res in _predict_photos(predictor, files, k, batch_size, num_workers):
             bar.update(1)
             if isinstance(res, BadImageError): bad.append((path, res.reason)); continue
-            n_ok += 1; print(_format_row(fmt, path, res, k), file=rows, flush=True)
+            print(_format_row(fmt, path, res, k), file=rows, flush=True)
+            n_ok += 1  # counted once written: an interruption inside the row leaves it uncounted
     except KeyboardInterrupt:
         bar.close(); print(f'landmark_predict: interrupted after {n_ok} photos' + (f'; they are in {output}: run the same command again to go on' if output else ''), file=err); return 130
     finally:

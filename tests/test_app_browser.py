@@ -23,7 +23,7 @@ def served(tmp_path_factory):
     from landmark_classifier.learner import train_landmarks
     from landmark_classifier.export import predictor_from_checkpoint, export_torchscript
     tmp = tmp_path_factory.mktemp('app')
-    shapes = make_shapes(tmp/'shapes', n_train=120, n_test=10, size=32)  # a model that has learned: its answers differ from photo to photo
+    shapes = make_shapes(tmp/'shapes', n_train=120, n_test=10, size=32, n_classes=6)  # a model that has learned: its answers differ from photo to photo; two shapes kept back to teach it
     run = train_landmarks(str(shapes), epochs=6, size=32, batch_size=32, lr=5e-3, scheduler='onecycle', weight_decay=1e-4, dropout=0.1,
                           out=str(tmp/'run'), num_workers=0, progress=False)
     assert run.test.accuracy >= 0.9, run
@@ -59,7 +59,7 @@ def test_upload_classify_in_a_browser(served):
         page = browser.new_page(viewport={'width': 1000, 'height': 800})
         page.goto(url, timeout=120_000)
         page.wait_for_selector('.widget-upload', timeout=120_000)
-        with page.expect_file_chooser() as chooser: page.click('.widget-upload')
+        with page.expect_file_chooser() as chooser: page.click('.widget-upload >> nth=0')
         chooser.value.set_files(str(photo))
         page.click('button:has-text("Classify")')
         page.wait_for_function("() => [...document.querySelectorAll('.widget-label')].filter(e => /^\\d+\\.\\d%$/.test(e.innerText.trim())).length == 5", timeout=60_000)
@@ -70,7 +70,7 @@ def test_upload_classify_in_a_browser(served):
         page.screenshot(path=str(ARTIFACTS/'app.png'), full_page=True)
         # a text file gives one readable line, no traceback
         notes = tmp/'notes.txt'; notes.write_text('not a photo')
-        with page.expect_file_chooser() as chooser: page.click('.widget-upload')
+        with page.expect_file_chooser() as chooser: page.click('.widget-upload >> nth=0')
         chooser.value.set_files(str(notes))
         page.click('button:has-text("Classify")')
         page.wait_for_selector('text=Cannot classify notes.txt', timeout=30_000)
@@ -78,6 +78,44 @@ def test_upload_classify_in_a_browser(served):
         page.screenshot(path=str(ARTIFACTS/'app_error.png'), full_page=True)
         browser.close()
     assert (ARTIFACTS/'app.png').stat().st_size > 1000
+
+def _percents(page) -> list: return [t for t in _labels(page) if t.endswith('%') and t[:-1].replace('.', '').isdigit()]
+
+def test_teach_it_a_landmark_in_a_browser(served):
+    "Ten photos of a shape the model never saw and a name, in the panel; then an unseen photo of it gets the answer the taught model gives; then the taught model is saved."
+    import shutil
+    from landmark_classifier.testing import make_shapes
+    from landmark_classifier.enroll import enroll, predictor_from_export
+    from landmark_classifier.export import load_predictor, predict_image
+    url, model, tmp = served['url'], served['model'], served['tmp']
+    eight = make_shapes(tmp/'eight', n_train=10, n_test=4, size=32, seed=1)
+    photos = sorted((eight/'train'/'06.Diamond').iterdir())
+    unseen = sorted((eight/'test'/'06.Diamond').iterdir())[0]
+    (tmp/'teach'/'Diamond').mkdir(parents=True)
+    for p in photos: shutil.copy(p, tmp/'teach'/'Diamond')
+    expected = predict_image(enroll(predictor_from_export(model), tmp/'teach'), unseen)  # what the page must show once taught
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox', '--disable-gpu', '--disable-background-networking'])
+        page = browser.new_page(viewport={'width': 1000, 'height': 900})
+        page.goto(url, timeout=120_000)
+        page.wait_for_selector('.widget-upload', timeout=120_000)
+        page.fill('.widget-text input >> nth=0', 'Diamond')
+        with page.expect_file_chooser() as chooser: page.click('.widget-upload >> nth=1')
+        chooser.value.set_files([str(f) for f in photos])
+        page.click('button:has-text("Teach it this landmark")')
+        page.wait_for_selector(f'text=Learned Diamond from {len(photos)} photos', timeout=120_000)
+        with page.expect_file_chooser() as chooser: page.click('.widget-upload >> nth=0')
+        chooser.value.set_files(str(unseen))
+        page.click('button:has-text("Classify")')
+        page.wait_for_function("() => [...document.querySelectorAll('.widget-label')].filter(e => /^\\d+\\.\\d%$/.test(e.innerText.trim())).length == 5", timeout=60_000)
+        assert _percents(page) == [f'{q:.1%}' for _, q in expected.top]
+        assert [t for t in _labels(page) if t in {n for n, _ in expected.top}] == [n for n, _ in expected.top], _labels(page)
+        assert 'Diamond' in [n for n, _ in expected.top]  # the new landmark is among the answers
+        page.screenshot(path=str(ARTIFACTS/'app_taught.png'), full_page=True)
+        page.click('button:has-text("Save the model")')
+        page.wait_for_selector('text=Saved', timeout=120_000)
+        browser.close()
+    assert load_predictor(tmp/'model-taught.pt').class_names[-1] == '06.Diamond'
 
 @pytest.mark.parametrize('how', ['SIGTERM'])
 def test_stopping_the_command_stops_voila_and_its_kernels(served, how):
