@@ -4,7 +4,7 @@
 
 # %% ../nbs/12a_enroll.ipynb #9b4320c3
 from __future__ import annotations
-import io, re, warnings
+import functools, io, re, warnings
 from pathlib import Path
 
 import torch
@@ -70,6 +70,7 @@ def enroll(predictor:Predictor, # The predictor to extend (not changed)
     names, prototypes, offsets = list(predictor.class_names), [predictor.enrolled], [predictor.enrolled_offsets]
     embeddings, labels = [predictor.gallery], [predictor.gallery_labels]
     trained = predictor.gallery_labels < len(names) - predictor.n_enrolled
+    offset_for = functools.cache(lambda n: small_gallery_offset(predictor.gallery[trained], predictor.gallery_labels[trained], n))  # landmarks with as many photos share one
     for sub in _landmark_folders(Path(folder)):
         photos = find_image_files(sub)
         if len(photos) < min_photos: raise EnrollError(f'{sub} has {len(photos)} photos: a landmark needs at least {min_photos}')
@@ -79,7 +80,7 @@ def enroll(predictor:Predictor, # The predictor to extend (not changed)
         names.append(sub.name if re.match(r'^\d+\.', sub.name) else f'{label:02d}.{sub.name}')
         known.add(display_name(sub.name).lower())
         prototypes.append(F.normalize(e.mean(0, keepdim=True), dim=1))
-        offsets.append(torch.tensor([small_gallery_offset(predictor.gallery[trained], predictor.gallery_labels[trained], len(photos))]))
+        offsets.append(torch.tensor([offset_for(len(photos))]))
         embeddings.append(e[::2])
         labels.append(torch.full((len(photos),), label))
     return _rebuilt(predictor, names, (torch.cat(prototypes), torch.cat(offsets)), (torch.cat(embeddings), torch.cat(labels)))

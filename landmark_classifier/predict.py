@@ -341,19 +341,17 @@ class BatchPredictor:
             if self.threads: torch.set_num_threads(self.threads)
             self._predictor = load_predictor(self.model, self.runtime, batch_size=32)
         return self._predictor
-    def _square(self, path:str, data) -> np.ndarray|str:
-        "The photo's input square, or the reason it cannot be read."
-        try: return decode_square(io.BytesIO(data) if data is not None else path, self.predictor.resize, oversample=2)
-        except BadImageError as e: return e.reason
     def __call__(self, batch:dict) -> dict:
         "{'path': [B] paths, optionally 'bytes': [B] file contents} -> columns path, label, known, confidence, landmark1, probability1, ..., error."
         pred = self.predictor
         paths = [str(p) for p in batch['path']]
-        squares = [self._square(p, d) for p, d in zip(paths, batch['bytes'] if 'bytes' in batch else [None]*len(paths))]
-        good = [i for i, s in enumerate(squares) if isinstance(s, np.ndarray)]
-        results = list(squares)
+        sources = [io.BytesIO(d) for d in batch['bytes']] if 'bytes' in batch else paths
+        squares = PhotoSquares(sources, pred.resize)
+        good, x, bad = _collate([squares[i] for i in range(len(squares))])
+        results = [None]*len(paths)
+        for i, e in bad: results[i] = e.reason
         if good:
-            with torch.no_grad(): probs, confidence = pred.scores(torch.from_numpy(np.stack([squares[i] for i in good])).float().div_(255))
+            with torch.no_grad(): probs, confidence = pred.scores(x)
             for i, p, c in zip(good, probs, confidence): results[i] = Prediction.from_probs(p, pred.class_names, pred.threshold, self.k, float(c))
         return _prediction_columns(paths, results, self.k)
 
@@ -393,7 +391,10 @@ def _ray_rows(ray, photos, model_class:type, arguments:dict, batch_size:int):
 def _write_ray_rows(rows, fmt:str, k:int, output:Path|None, out) -> tuple:
     "(rows written, [(path, reason)] of unreadable photos, (seconds, photos) when the first batch arrived), from `rows`' batches as they arrive."
     bad, n_ok, parquet, t0, first = [], 0, None, time.perf_counter(), None
-    f = _open_rows(None, output.open('w', newline='') if output is not None and fmt != 'parquet' else out, fmt, k, True) if fmt != 'parquet' else None
+    f = None
+    if fmt != 'parquet':
+        if output is not None: output.write_text('')  # a Ray job starts its file afresh: it does not resume
+        f = _open_rows(output, out, fmt, k, True)
     try:
         for batch in rows.iter_batches(batch_format='numpy', batch_size=None):
             ok = batch['error'] == ''
