@@ -4,22 +4,24 @@
 
 # %% ../nbs/13_demo.ipynb #a74dc5a0
 from __future__ import annotations
-import json, statistics, sys, time
+import json, os, shutil, statistics, sys, time
 from pathlib import Path
 
 import torch
 from PIL import Image
 
-from .data import IMAGENET_STATS, check_dataset, display_name, find_image_files
+from .data import DatasetLayoutError, IMAGENET_STATS, check_dataset, display_name, find_image_files
 from .loaders import get_data_loaders, resolve_data
 from .train import loader_logits
 from .core import parse_cli_args, run_command
 from .learner import expected_calibration_error, CPU_RECIPE, TRANSFER_CPU_RECIPE, TRANSFER_PHOTO_RECIPE, train_landmarks
 from .export import export_torchscript, load_predictor, plot_reliability, predictor_from_checkpoint
 from .predict import predict_files
+from .openset import open_set_report
 
 # %% auto #0
-__all__ = ['demo_recipes', 'demo_shares', 'run_demo', 'results_markdown', 'landmark_demo']
+__all__ = ['demo_recipes', 'demo_shares', 'hold_out_classes', 'open_set_figures', 'open_set_markdown', 'run_demo',
+           'results_markdown', 'landmark_demo']
 
 # %% ../nbs/13_demo.ipynb #3a0b68d1
 def _latency_ms(path:Path, calls:int=20) -> float:
@@ -53,6 +55,70 @@ def demo_shares(root:str|Path, # The dataset root
     "How `landmark_demo` splits its training time: evenly on the synthetic set, 40/60 in favour of the transfer model on photos."
     return {'scratch': .5, 'transfer': .5} if (Path(root)/'.synthetic.json').exists() else {'scratch': .4, 'transfer': .6}
 
+# %% ../nbs/13_demo.ipynb #693f9b59
+def _matches(class_name:str, wanted:str) -> bool:
+    "Whether `wanted` names the class: its number ('08' or '8'), its folder name or its display name, in any case."
+    number, _, name = class_name.partition('.')
+    names = (class_name.lower(), name.lower(), display_name(class_name).lower())
+    return wanted.lower() in names or (wanted.isdigit() and number.isdigit() and int(wanted) == int(number))
+
+# %% ../nbs/13_demo.ipynb #f8973aaa
+def _link_or_copy(src, dst):
+    try: os.link(src, dst)
+    except OSError: shutil.copy2(src, dst)  # another file system, or links not allowed
+
+def hold_out_classes(root:str|Path, # The dataset root
+                     hold_out:str, # Classes to hold out, comma-separated: numbers ('08,09') or names ('Rialto_Bridge')
+                     dest:str|Path, # Folder for the dataset of the other classes (made anew)
+                    ) -> tuple: # (that dataset's root, [test photos of the held-out classes])
+    "The dataset without the held-out classes, and the held-out classes' test photos: landmarks the model must refuse."
+    root, dest = Path(root), Path(dest)
+    classes = check_dataset(root).classes
+    wanted = [w.strip() for w in hold_out.split(',') if w.strip()]
+    for w in wanted:
+        if not any(_matches(c, w) for c in classes): raise DatasetLayoutError(f'--hold-out {w!r} names no class of {root}; its classes are {", ".join(classes)}')
+    held = [c for c in classes if any(_matches(c, w) for w in wanted)]
+    if len(classes) - len(held) < 2: raise DatasetLayoutError(f'--hold-out {hold_out!r} leaves {len(classes) - len(held)} of the {len(classes)} classes to train on; hold out fewer')
+    shutil.rmtree(dest, ignore_errors=True)
+    for split in ('train', 'test'):
+        for c in classes:
+            if c not in held: shutil.copytree(root/split/c, dest/split/c, copy_function=_link_or_copy)
+    return dest, [p for c in held for p in find_image_files(root/'test'/c)]
+
+# %% ../nbs/13_demo.ipynb #bde15341
+def _confidences(predictor, photos:list) -> tuple:
+    "([N] confidence, [N] whether the top landmark is the one of the photo's folder) of each readable photo."
+    rows = [(pr.confidence, pr.top[0][0] == display_name(path.parent.name)) for path, pr in predict_files(predictor, photos, k=1) if not isinstance(pr, Exception)]
+    return torch.tensor([c for c, _ in rows]), torch.tensor([r for _, r in rows])
+
+def open_set_figures(export:str|Path, # An export made by `export_torchscript`
+                     known:list, # Test photos of known landmarks, in class folders (`NN.Name/photo.jpg`)
+                     refuse:dict, # {kind: [photos]} of photos it must refuse: held-out landmarks, photos of no landmark
+                    ) -> dict: # {kind: `open_set_report` of the known photos against that kind}
+    "How an export abstains: its open-set figures on known photos against each kind of photo it must refuse."
+    predictor = load_predictor(export)
+    known_scores, right = _confidences(predictor, known)
+    figures = {}
+    for kind, photos in refuse.items():
+        scores = _confidences(predictor, photos)[0]
+        figures[kind] = dict(open_set_report(known_scores, right, scores, predictor.threshold), photos=len(scores))
+    return figures
+
+# %% ../nbs/13_demo.ipynb #716c895f
+def _spread(photos:list, n:int) -> list:
+    "At most `n` of `photos`, evenly spaced: sorted photos of every class."
+    return photos[::-(-len(photos)//n)] if photos else []
+
+def _photos_to_refuse(root:Path, hold_out:str|None, distractors:str|None, out:Path) -> tuple:
+    "(the dataset to train on, {kind: photos the exports must refuse}) for `run_demo`."
+    refuse = {}
+    folder = Path(distractors) if distractors else root/'no_landmark'
+    if hold_out: root, refuse['held-out landmarks'] = hold_out_classes(root, hold_out, out/'known_classes')
+    if distractors and not folder.is_dir(): raise DatasetLayoutError(f'--distractors {distractors}: no such folder; pass a folder of photos of no landmark')
+    refuse['no landmark'] = find_image_files(folder) if folder.is_dir() else []
+    if distractors and not refuse['no landmark']: raise DatasetLayoutError(f'--distractors {distractors} holds no photos; pass a folder of photos of no landmark')
+    return root, {kind: _spread(photos, 800) for kind, photos in refuse.items() if photos}
+
 # %% ../nbs/13_demo.ipynb #6b413de4
 def _calibrate_export(run:Path, models:Path, name:str, size:int, stats, report:Path) -> dict:
     "Export the run's best checkpoint, calibrated by `train_landmarks` on its validation split; its calibration on the test split; its latency."
@@ -68,6 +134,15 @@ def _calibrate_export(run:Path, models:Path, name:str, size:int, stats, report:P
     return dict(cal, export=str(path), latency_ms=_latency_ms(path))
 
 # %% ../nbs/13_demo.ipynb #0ac869e1
+def open_set_markdown(results:dict, # From `run_demo`
+                     ) -> str:
+    "The open-set table: for each model and kind of photo it must refuse, how its export abstains at its own threshold."
+    lines = ['| model | photos it must refuse | AUROC | FPR at 95% recall | known tagged right | refused photos tagged | GAP |', '|---|---|---|---|---|---|---|']
+    for name, r in results.items():
+        for kind, f in r.get('open_set', {}).items():
+            lines.append(f"| {name} | {kind} ({f['photos']}) | {f['auroc']:.3f} | {f['fpr95']:.1%} | {f['known_tagged_right']:.1%} | {f['unknown_tagged']:.1%} | {f['gap']:.3f} |")
+    return '\n'.join(lines)
+
 def _model_card(data:str, info, results:dict, budget:float, elapsed:float) -> str:
     rows = '\n'.join(f"| {n} | {r['test_accuracy']:.1%} | {r['test_top5']:.1%} | {r['train_seconds']/60:.1f} min | {r['model_mb']:.1f} MB | {r['latency_ms']:.1f} ms | {r['test_ece_before']:.3f} -> {r['test_ece_after']:.3f} |"
                      for n, r in results.items())
@@ -89,6 +164,9 @@ Time budget {budget/60:.0f} min for the whole job on this machine; it took {elap
 |---|---|---|---|---|---|---|
 {rows}
 
+## Open set
+{'How the exports abstain at their own threshold: known test photos against photos of landmarks held out of training and photos of no landmark. AUROC and FPR at 95% recall say how well the confidence separates them; GAP ranks every photo by confidence (a wrong or unwarranted tag costs).' + chr(10)*2 + open_set_markdown(results) if any(r.get('open_set') for r in results.values()) else 'Not measured: run with `--hold-out` (classes to keep out of training) or `--distractors` (a folder of photos of no landmark).'}
+
 Plots: `scratch/history.png`, `transfer/history.png`, `*/confusion_matrix.png`, `*/top_losses.png`, `*_reliability.png`. Predictions on held-out photos: `predictions.csv`.
 
 ## Intended use
@@ -106,14 +184,20 @@ def run_demo(data:str='synthetic', # synthetic (no network needed), udacity (dow
              out:str='landmark_report', # Report folder
              budget:float=600., # Seconds for the whole job (default 10 minutes)
              limit:int=-1, # Use at most this many images per split (quick runs)
+             hold_out:str|None=None, # Classes to keep out of training, as landmarks the exports must refuse: '08,09' or names
+             distractors:str|None=None, # A folder of photos of no landmark the exports must refuse; default: the synthetic set's no_landmark/
              reserve:float=60., # Seconds kept for exports, predictions and the report
              progress:bool=False, # Progress bars
             ) -> dict: # {'scratch': metrics, 'transfer': metrics}
-    "Data, scratch CNN, transfer model, calibrated exports, predictions and report, within `budget` seconds."
+    "Data, scratch CNN, transfer model, calibrated exports, open-set figures, predictions and report, within `budget` seconds."
     t0 = time.perf_counter(); out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    root = resolve_data(data); info = check_dataset(root)
+    full_root = resolve_data(data)
+    shares, recipes = demo_shares(full_root), demo_recipes(full_root)
+    root, refuse = _photos_to_refuse(full_root, hold_out, distractors, out)
+    info = check_dataset(root)
+    known_test = _spread(find_image_files(root/'test'), 800)
     models = out/'models'; models.mkdir(exist_ok=True)
-    training, shares, recipes = budget - (time.perf_counter() - t0) - reserve, demo_shares(root), demo_recipes(root)
+    training = budget - (time.perf_counter() - t0) - reserve
     order = sorted(recipes, key=lambda n: -shares[n])  # the larger share first: the last model takes what the first left over
     results = {}
     for name in order:
@@ -123,9 +207,10 @@ def run_demo(data:str='synthetic', # synthetic (no network needed), udacity (dow
         train_landmarks(root, name, out=out/name, limit=limit, progress=progress, **dict(recipe, max_seconds=share))
         metrics = json.loads((out/name/'metrics.json').read_text())
         metrics.update(_calibrate_export(out/name, models, name, recipe['size'], IMAGENET_STATS if name == 'transfer' else None, out))
+        metrics['open_set'] = open_set_figures(models/f'{name}.pt', known_test, refuse)
         results[name] = metrics
     results = {n: results[n] for n in recipes}  # scratch, then transfer, in the tables
-    all_test = sorted((root/'test').rglob('*.jpg')); test_photos = all_test[::max(1, len(all_test)//50)]
+    test_photos = _spread(known_test, 50)
     with open(out/'predictions.csv', 'w') as f:
         f.write('path,actual,' + ','.join(f'{n}_prediction,{n}_probability' for n in results) + '\n')
         preds = {n: dict(predict_files(load_predictor(models/f'{n}.pt'), test_photos, k=1)) for n in results}
@@ -150,6 +235,7 @@ def _demo_and_report(args:dict):
     t0 = time.perf_counter()
     results = run_demo(**args, progress=sys.stderr.isatty())
     print('\n' + results_markdown(results))
+    if any(r.get('open_set') for r in results.values()): print('\nHow the exports abstain, at their own threshold:\n' + open_set_markdown(results))
     print(f"\nfinished in {(time.perf_counter() - t0)/60:.1f} min (budget {args['budget']/60:.0f} min); report, exports and model card in {args['out']}/")
 
 # %% ../nbs/13_demo.ipynb #84aae2c0

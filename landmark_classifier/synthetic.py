@@ -142,16 +142,21 @@ def draw_landmark(name:str|None, # A key of `LANDMARK_DRAWINGS`, e.g. 'Obelisk';
     return Image.fromarray(noisy.clip(0, 255).astype(np.uint8))
 
 # %% ../nbs/04_synthetic.ipynb #7ac330af
-_SYNTHETIC_VERSION = 1  # bump when drawing changes, so that caches are rebuilt
+_SYNTHETIC_VERSION = 2  # bump when drawing or the layout changes, so that caches are rebuilt (2: the no_landmark/ folder)
 
 # %% ../nbs/04_synthetic.ipynb #a68c6985
+_SPLITS = ('train', 'test', 'no_landmark')  # each split's index goes into its pictures' seeds
+
 def _write_class_images(task):
+    "Draw one class of one split; the split 'no_landmark' holds scenes with no structure, in one folder."
     root, split, cls_idx, n, size, seed = task
-    folder = Path(root)/split/SYNTHETIC_CLASSES[cls_idx]
+    none = split == 'no_landmark'  # its tasks are chunks of one folder, numbered like classes
+    folder = Path(root)/split if none else Path(root)/split/SYNTHETIC_CLASSES[cls_idx]
     folder.mkdir(parents=True, exist_ok=True)
-    name = SYNTHETIC_CLASSES[cls_idx].split('.', 1)[1]
+    name = None if none else SYNTHETIC_CLASSES[cls_idx].split('.', 1)[1]
     for i in range(n):
-        draw_landmark(name, [seed, ('train', 'test').index(split), cls_idx, i], size).save(folder/f'{i:04d}.jpg', quality=90)
+        picture = draw_landmark(name, [seed, _SPLITS.index(split), cls_idx, i], size)
+        picture.save(folder/(f'{cls_idx:02d}_{i:04d}.jpg' if none else f'{i:04d}.jpg'), quality=90)
 
 # %% ../nbs/04_synthetic.ipynb #533f8535
 def _publish(tmp:Path, dest:Path, params:dict):
@@ -170,13 +175,15 @@ def make_synthetic_landmarks(dest:str|Path|None=None, # Folder to create; defaul
                              n_test:int=25, # Test images per class
                              size:int=128, # Side of the square images
                              seed:int=0, # Same seed, same bytes
+                             n_no_landmark:int=200, # Pictures of no landmark, in `no_landmark/`: for checking that a model abstains
                              n_workers:int|None=None, # Processes to draw with; default: all cores
-                            ) -> Path: # The dataset root, holding `train/` and `test/`
+                            ) -> Path: # The dataset root, holding `train/`, `test/` and `no_landmark/`
     "Generate (or find cached) a synthetic landmark set in the Udacity layout."
     if not 1 <= n_classes <= len(SYNTHETIC_CLASSES): raise ValueError(f'n_classes must be between 1 and {len(SYNTHETIC_CLASSES)}, got {n_classes}')
     if n_train < 1 or n_test < 1: raise ValueError(f'n_train and n_test must be at least 1, got {n_train} and {n_test}')
-    params = dict(n_classes=n_classes, n_train=n_train, n_test=n_test, size=size, seed=seed, version=_SYNTHETIC_VERSION)
-    if dest is None: dest = cache_dir('data')/'synthetic_{n_classes}c_{n_train}tr_{n_test}te_{size}px_seed{seed}_v{version}'.format(**params)
+    if n_no_landmark < 0: raise ValueError(f'n_no_landmark must be 0 or more, got {n_no_landmark}')
+    params = dict(n_classes=n_classes, n_train=n_train, n_test=n_test, n_no_landmark=n_no_landmark, size=size, seed=seed, version=_SYNTHETIC_VERSION)
+    if dest is None: dest = cache_dir('data')/'synthetic_{n_classes}c_{n_train}tr_{n_test}te_{n_no_landmark}none_{size}px_seed{seed}_v{version}'.format(**params)
     dest = Path(dest); marker = dest/'.synthetic.json'
     if marker.exists():
         if json.loads(marker.read_text()) == params: return dest
@@ -186,6 +193,7 @@ def make_synthetic_landmarks(dest:str|Path|None=None, # Folder to create; defaul
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f'.{dest.name}.partial-'))
     try:
         tasks = [(tmp, split, c, n, size, seed) for split, n in (('train', n_train), ('test', n_test)) for c in range(n_classes)]
+        tasks += [(tmp, 'no_landmark', c, min(50, n_no_landmark - 50*c), size, seed) for c in range(-(-n_no_landmark//50))]  # chunks of 50
         n_workers = os.cpu_count() if n_workers is None else n_workers
         parallel(_write_class_images, tasks, n_workers=min(n_workers, len(tasks)), threadpool=False, progress=False)
         (tmp/'.synthetic.json').write_text(json.dumps(params))
