@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from shown import shown_command
 from landmark_classifier import __version__
 from landmark_classifier.data import check_dataset, display_name, find_image_files, stratified_split
 from landmark_classifier.export import image_to_tensor, predictor_from_checkpoint
@@ -92,8 +94,7 @@ def main():
     ap.add_argument('--out', default='bench/OPEN_SET.md', help='markdown file to write')
     a = ap.parse_args()
     table = open_set_table(Path(a.photos), a.hold_out.split(','), a.seconds, Path(a.everyday) if a.everyday else None, a.shots)
-    named = {a.photos: 'PHOTOS', a.everyday: 'EVERYDAY'}  # folders outside the repository, named by their role
-    command = shlex.join(named.get(w, w) for w in sys.argv[1:])
+    command = shown_command(sys.argv[1:], {a.photos: 'PHOTOS', a.everyday: 'EVERYDAY'})  # folders outside the repository, named by their role
     everyday = f', EVERYDAY for a folder of {len(find_image_files(Path(a.everyday)))} everyday photos of no landmark' if a.everyday else ''
     head = (f'<!-- written by: python bench/open_set.py {command} -->\n'
             f'`{Path(a.photos).name}`, TRANSFER_PHOTO_RECIPE for {a.seconds:.0f} s; landmark_classifier {__version__}, {platform.processor() or platform.machine()}, '

@@ -12,6 +12,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from scratch_recipes import run_variant
+from shown import shown_command
 
 from landmark_classifier import __version__
 from landmark_classifier.learner import CPU_RECIPE, TRANSFER_CPU_RECIPE, TRANSFER_PHOTO_RECIPE
@@ -47,7 +48,8 @@ def main():
     ap.add_argument('--only', default='', help='recipe names separated by semicolons (default: all)')
     a = ap.parse_args()
     table = real_photo_table(a.photos, a.seconds, a.only)
-    head = (f'<!-- written by: python bench/real_photos.py {shlex.join(sys.argv[1:])} -->\n'
+    command = shown_command(sys.argv[1:], {a.photos: 'PHOTOS'})
+    head = (f'<!-- written by: python bench/real_photos.py {command} -->\n'
             f'`{Path(a.photos).name}`, {a.seconds:.0f} s of training for each recipe (or the multiple its name gives), one run at a time, with the cache; landmark_classifier '
             f'{__version__}, {platform.processor() or platform.machine()}, {datetime.date.today()}. PHOTOS stands for the folder.\n\n')
     Path(a.out).write_text(head + table + '\n'); print(f'written to {a.out}')

@@ -19,8 +19,8 @@ from PIL import Image, ImageOps
 from landmark_classifier.data import find_image_files
 from landmark_classifier.images import read_image
 from landmark_classifier.synthetic import make_synthetic_landmarks
-from landmark_classifier.export import (ModelFileError, predictor_from_checkpoint, export_torchscript, export_onnx, load_predictor, image_to_tensor,
-                                        quantize_onnx)
+from landmark_classifier.export import (ModelFileError, predictor_from_checkpoint, export_torchscript, export_onnx, load_predictor, image_to_tensor)
+from landmark_classifier.quantize import quantize_onnx
 from landmark_classifier.predict import run_predict
 
 HERE = Path(__file__).resolve().parent

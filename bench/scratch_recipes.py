@@ -15,6 +15,8 @@ run of its own: it is the base run's model evaluated on each test photo and its 
 import argparse, datetime, json, platform, shlex, subprocess, sys, tempfile, time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from shown import shown_command
 from landmark_classifier import __version__
 from landmark_classifier.learner import CPU_RECIPE, recipe_command
 
@@ -83,7 +85,8 @@ def main():
                 print(f'{name} with flip at test time: {acc:.1%}', flush=True)
                 rows.append(f"| `CPU_RECIPE`, flip at test time (the run above) | {acc:.1%} | | | | the run above, each test photo and its mirror image |")
     data = a.data if a.data == 'synthetic' else Path(a.data).name
-    text = '\n'.join([f'<!-- written by: python bench/scratch_recipes.py {shlex.join(sys.argv[1:])} -->',
+    command = shown_command(sys.argv[1:], {a.data: 'PHOTOS'})
+    text = '\n'.join([f'<!-- written by: python bench/scratch_recipes.py {command} -->',
                       f'Scratch CNN on `{data}`, {a.seconds:.0f} s of training each, one run at a time; landmark_classifier {__version__}, '
                       f'{platform.processor() or platform.machine()}, {datetime.date.today()}. Base: '
                       + ("today's `CPU_RECIPE`" if a.levers else '`CPU_RECIPE` of 0.2.0 with the cache') + ', its one-cycle schedule planned to the budget.', '',

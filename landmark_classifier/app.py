@@ -55,7 +55,8 @@ def saliency_map(predictor, # A `Predictor`, or an `ExportedPredictor` of a Torc
     grads = torch.zeros_like(x)
     for i in range(samples):
         xi = (x + noise*torch.randn_like(x)*(i > 0)).clamp(0, 1).requires_grad_(True)
-        fn(xi)[0, top].backward(); grads += xi.grad.abs()
+        fn(xi)[0, top].backward()
+        grads += xi.grad.abs()
     g = grads[0].sum(0, keepdim=True)[None]
     g = torch.nn.functional.avg_pool2d(g, 9, stride=1, padding=4)[0, 0]
     g = (g - g.min())/(g.max() - g.min() + 1e-12)
@@ -74,9 +75,17 @@ def overlay(img:Image.Image, # The photo
 # %% ../nbs/14_app.ipynb #2208481d
 def _thumbnail(img:Image.Image, height:int=200) -> bytes:
     img = img.resize((max(1, min(4*height, round(img.width*height/img.height))), height), Image.LANCZOS)
-    buf = io.BytesIO(); img.save(buf, 'PNG'); return buf.getvalue()
+    buf = io.BytesIO()
+    img.save(buf, 'PNG')
+    return buf.getvalue()
 
 # %% ../nbs/14_app.ipynb #2b97e846
+def _prompt(predictor, taught:int=0) -> str:
+    "The line above the uploader: what to do, how many landmarks the model knows (and how many the app taught it), and what runs it."
+    runtime = getattr(predictor, 'runtime', None) or 'eager PyTorch'
+    taught_here = f', {taught} taught here' if taught else ''
+    return f'Upload a photo of a landmark, then press Classify. ({len(predictor.class_names)} landmarks{taught_here}, on {runtime})'
+
 _UNCALIBRATED = ('<i>This model is not calibrated: its percentages are the raw softmax of the network, overconfident as a rule, and it never '
                  'answers "no known landmark". Export it from its training checkpoint with <code>predictor_from_checkpoint</code> for a calibrated one.</i>')
 
@@ -88,7 +97,7 @@ class LandmarkApp(widgets.VBox):
                  k:int=5, # Landmarks shown
                 ):
         self.predictor, self.k = predictor, k
-        self.prompt = widgets.Label(f'Upload a photo of a landmark, then press Classify. ({len(predictor.class_names)} landmarks, on {getattr(predictor, "runtime", None) or "eager PyTorch"})')
+        self.prompt = widgets.Label(_prompt(predictor))
         self.caveat = widgets.HTML('' if getattr(predictor, 'calibrated', False) else _UNCALIBRATED)
         self.upload = widgets.FileUpload(accept='image/*', multiple=False, description='Upload photo')
         self.classify = widgets.Button(description='Classify', button_style='primary', icon='search')
@@ -102,7 +111,8 @@ class LandmarkApp(widgets.VBox):
         self.percents = [widgets.Label(layout=widgets.Layout(width='60px')) for _ in range(k)]
         self.rows = widgets.VBox([widgets.HBox([n, b, p]) for n, b, p in zip(self.names, self.bars, self.percents)])
         self.rows.layout.display = 'none'
-        self.classify.on_click(self._on_classify); self.show_map.observe(self._on_toggle, 'value')
+        self.classify.on_click(self._on_classify)
+        self.show_map.observe(self._on_toggle, 'value')
         self._img = None
         super().__init__([self.prompt, self.caveat, widgets.HBox([self.upload, self.classify, self.show_map]), self.status, self.photo, self.verdict, self.rows])
 
@@ -110,21 +120,33 @@ class LandmarkApp(widgets.VBox):
 # %% ../nbs/14_app.ipynb #89ee9120
 @patch
 def _clear(self:LandmarkApp):
-    self.rows.layout.display = 'none'; self.photo.layout.display = 'none'; self.verdict.value = ''; self.photo.value = b''; self._img = None
+    self.rows.layout.display = 'none'
+    self.photo.layout.display = 'none'
+    self.verdict.value = ''
+    self.photo.value = b''
+    self._img = None
 
 # %% ../nbs/14_app.ipynb #02f690cc
 @patch
 def _on_classify(self:LandmarkApp, _=None):
-    if not self.upload.value: self.status.value = 'Choose a photo first.'; return
-    f = self.upload.value[0]; name = f.get('name', 'upload')
+    if not self.upload.value:
+        self.status.value = 'Choose a photo first.'
+        return
+    f = self.upload.value[0]
+    name = f.get('name', 'upload')
     try:
         img = read_image(bytes(f['content']))  # decoded once: for the thumbnail and the prediction
         pred = classify_upload(self.predictor, img, self.k, name)
     except BadImageError as e:
-        self._clear(); self.status.value = f'Cannot classify {name}: {e.reason}'; return
+        self._clear()
+        self.status.value = f'Cannot classify {name}: {e.reason}'
+        return
     except Exception as e:  # never a traceback in the app
-        self._clear(); self.status.value = f'Cannot classify {name}: {e.__class__.__name__}: {e}'; return
-    self._img = img; self.status.value = name
+        self._clear()
+        self.status.value = f'Cannot classify {name}: {e.__class__.__name__}: {e}'
+        return
+    self._img = img
+    self.status.value = name
     self._show_photo()
     self._show_rows(pred)
 
@@ -188,16 +210,22 @@ class TeachPanel(widgets.VBox):
 @patch
 def _on_teach(self:TeachPanel, _=None):
     name = self.name.value.strip()
-    if not name: self.said.value = 'Give the landmark a name first.'; return
-    if not self.photos.value: self.said.value = f'Choose a few photos of {name} first (at least 3).'; return
+    if not name:
+        self.said.value = 'Give the landmark a name first.'
+        return
+    if not self.photos.value:
+        self.said.value = f'Choose a few photos of {name} first (at least 3).'
+        return
     try:
         before = self.taught or predictor_from_export(self.model_path)
         with tempfile.TemporaryDirectory() as d:
             folder = _landmark_folder(Path(d), name, self.photos.value)
             try: taught = enroll(before, d)
             except EnrollError as e: raise EnrollError(_in_app_words(str(e), folder, name)) from None
-    except (EnrollError, ModelFileError) as e: self.said.value = f'Cannot learn {name}: {e}'; return
-    self.app.prompt.value = f'Upload a photo of a landmark, then press Classify. ({len(taught.class_names)} landmarks, {taught.n_enrolled} taught here; on eager PyTorch)'
+    except (EnrollError, ModelFileError) as e:
+        self.said.value = f'Cannot learn {name}: {e}'
+        return
+    self.app.prompt.value = _prompt(taught, taught.n_enrolled)
     self.taught = self.app.predictor = taught
     self.save.disabled = False
     self.said.value = f'Learned {name} from {len(self.photos.value)} photos: the app now knows {len(taught.class_names)} landmarks.'
@@ -206,7 +234,9 @@ def _on_teach(self:TeachPanel, _=None):
 @patch
 def _on_save(self:TeachPanel, _=None):
     try: path = export_torchscript(self.taught, self.save_as.value)
-    except Exception as e: self.said.value = f'Cannot save {self.save_as.value}: {e.__class__.__name__}: {e}'; return
+    except Exception as e:
+        self.said.value = f'Cannot save {self.save_as.value}: {e.__class__.__name__}: {e}'
+        return
     self.said.value = f'Saved {path}: {len(self.taught.class_names)} landmarks.'
 
 # %% ../nbs/14_app.ipynb #28d3f192
@@ -231,7 +261,8 @@ def app_notebook(model_path:str|Path, # The model the page serves
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(f'from landmark_classifier.app import classifier_app\nclassifier_app({str(Path(model_path).resolve())!r}, k={k}, runtime={runtime!r})')]
     nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
-    dest = Path(dest); nbformat.write(nb, dest)
+    dest = Path(dest)
+    nbformat.write(nb, dest)
     return dest
 
 # %% ../nbs/14_app.ipynb #56f9b582
@@ -246,7 +277,9 @@ def _stop(proc:subprocess.Popen, timeout:float=10.):
     "Ask `proc` to stop (SIGTERM), then kill it if it has not within `timeout` seconds."
     if proc.poll() is None: proc.terminate()
     try: proc.wait(timeout)
-    except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 # %% ../nbs/14_app.ipynb #62700c06
 class _Stopped(Exception): pass

@@ -31,7 +31,8 @@ def _sha1_of(path:str, size:int, mtime_ns:int) -> str:
 def file_sha1(path:str|Path, # A file
              ) -> str: # The SHA-1 of its bytes, in hex
     "The SHA-1 of a file, read once per process while its size and modification time stay the same."
-    st = os.stat(path); return _sha1_of(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
+    st = os.stat(path)
+    return _sha1_of(str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
 
 # %% ../nbs/00_core.ipynb #293ec750
 def _annotation(func, name:str, ann):
@@ -64,8 +65,12 @@ def cli_parser(func, # The function the command runs; its signature and docments
     for name, p in inspect.signature(func).parameters.items():
         if name in skip: continue
         kw, help = _reader(_annotation(func, name, p.annotation)), docs.get(name) or ''
-        if p.default is inspect.Parameter.empty: parser.add_argument(name, help=help, **kw); continue
-        if name in positional: parser.add_argument(name, nargs='?', default=p.default, help=help, **kw); continue
+        if p.default is inspect.Parameter.empty:
+            parser.add_argument(name, help=help, **kw)
+            continue
+        if name in positional:
+            parser.add_argument(name, nargs='?', default=p.default, help=help, **kw)
+            continue
         if p.default not in (None, False) and kw.get('action') is None: help += f' (default: {p.default})'
         parser.add_argument('--' + name.replace('_', '-'), dest=name, default=p.default, help=help, **kw)
     return parser
@@ -94,4 +99,5 @@ def run_command(prog:str, # The command's name, for the error line
     try: return fn() or 0
     except SystemExit as e: return e.code if isinstance(e.code, int) else 1
     except errors as e:
-        print(f'{prog}: error: {e}', file=sys.stderr); return 1
+        print(f'{prog}: error: {e}', file=sys.stderr)
+        return 1

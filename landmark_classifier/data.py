@@ -50,12 +50,17 @@ def _download(url, path:Path, sha256=None, expected_size=None, timeout=30., prog
             total = int(resp.headers.get('Content-Length') or 0) or None
             with tqdm(total=total, unit='B', unit_scale=True, desc=path.name, leave=False, disable=not progress) as bar:
                 while chunk := resp.read(1 << 20):
-                    f.write(chunk); h.update(chunk); n += len(chunk); bar.update(len(chunk))
+                    f.write(chunk)
+                    h.update(chunk)
+                    n += len(chunk)
+                    bar.update(len(chunk))
         if total is not None and n != total: raise DownloadError(f'{url}: received {n:,} of {total:,} bytes')
         if expected_size is not None and n != expected_size: raise DownloadError(f'{url}: {n:,} bytes, expected {expected_size:,}')
         if sha256 is not None and h.hexdigest() != sha256.lower(): raise DownloadError(f'{url}: sha256 {h.hexdigest()} does not match the expected {sha256}')
         if path.suffix == '.zip' and not zipfile.is_zipfile(part): raise DownloadError(_not_a_zip(url, part))
-    except DownloadError: part.unlink(missing_ok=True); raise
+    except DownloadError:
+        part.unlink(missing_ok=True)
+        raise
     except Exception as e:
         part.unlink(missing_ok=True)
         raise DownloadError(f'could not download {url} ({e.__class__.__name__}: {e}). Download it by hand and unzip it into {path.parent}, '
@@ -78,7 +83,8 @@ def extract_zip_safely(zip_path:str|Path, # The archive
                        dest:str|Path, # Folder to extract into
                       ) -> list[Path]: # The top-level paths created in `dest`
     "Extract `zip_path` into `dest`, refusing the whole archive if any entry would land outside `dest`."
-    dest = Path(dest).resolve(); dest.mkdir(parents=True, exist_ok=True)
+    dest = Path(dest).resolve()
+    dest.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(zip_path) as zf:
         for info in zf.infolist(): _check_zip_entry(zip_path, info, dest)
         tmp = Path(tempfile.mkdtemp(dir=dest, prefix='.extract-'))
@@ -89,7 +95,8 @@ def extract_zip_safely(zip_path:str|Path, # The archive
                 if child.name.startswith('__MACOSX'): continue
                 target = dest/child.name
                 if target.exists(): raise FileExistsError(f'{target} already exists; remove it to extract {zip_path} again')
-                os.replace(child, target); created.append(target)
+                os.replace(child, target)
+                created.append(target)
         finally: shutil.rmtree(tmp, ignore_errors=True)
     return created
 
@@ -181,7 +188,8 @@ class BadImageWarning(UserWarning):
 # %% ../nbs/05_data.ipynb #8bbdb255
 def _looks_truncated(path:Path, fmt:str) -> bool:
     with open(path, 'rb') as f:
-        f.seek(max(0, path.stat().st_size - 1024)); tail = f.read()
+        f.seek(max(0, path.stat().st_size - 1024))
+        tail = f.read()
     if fmt == 'JPEG': return b'\xff\xd9' not in tail
     if fmt == 'PNG': return b'IEND' not in tail
     if fmt == 'GIF': return not tail.rstrip(b'\0').endswith(b';')
@@ -220,7 +228,8 @@ def content_key(files:list, # The dataset's image files
     "A key that names a dataset by its content: every file's relative path, size and modification time."
     h = hashlib.sha256()
     for p in files:
-        st = p.stat(); h.update(f'{p.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
+        st = p.stat()
+        h.update(f'{p.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
     return h.hexdigest()[:32]
 
 # %% ../nbs/05_data.ipynb #4f444258
@@ -229,7 +238,8 @@ def compute_mean_std(root:str|Path, # The dataset root; the statistics come from
                      cache:bool=True, # Read and write the cached result
                     ) -> tuple: # ((mean_r, mean_g, mean_b), (std_r, std_g, std_b)) in [0, 1] units
     "Per-channel mean and std of the training images of `root`, cached per dataset content."
-    root = Path(root); files = find_image_files(root/'train')
+    root = Path(root)
+    files = find_image_files(root/'train')
     if not files: raise DatasetLayoutError(f'{root/"train"} holds no images')
     cache_file = cache_dir('stats')/f'{content_key(files, root)}_{size}.json'
     if cache and cache_file.exists(): return tuple(tuple(v) for v in json.loads(cache_file.read_text()))
@@ -240,9 +250,12 @@ def compute_mean_std(root:str|Path, # The dataset root; the statistics come from
                 img.draft('RGB', (size, size))
                 a = np.asarray(to_rgb(ImageOps.exif_transpose(img)).resize((size, size), Image.BILINEAR), np.float64)/255
         except (BadImageError, OSError, ValueError): continue
-        total += a.sum((0, 1)); total_sq += (a**2).sum((0, 1)); n += size*size
+        total += a.sum((0, 1))
+        total_sq += (a**2).sum((0, 1))
+        n += size*size
     if n == 0: raise DatasetLayoutError(f'none of the images in {root/"train"} could be read')
-    mean = total/n; std = np.sqrt(np.maximum(total_sq/n - mean**2, 1e-12))
+    mean = total/n
+    std = np.sqrt(np.maximum(total_sq/n - mean**2, 1e-12))
     stats = (tuple(round(float(v), 4) for v in mean), tuple(round(float(v), 4) for v in std))
     if cache: cache_file.write_text(json.dumps(stats))
     return stats
@@ -272,7 +285,8 @@ class LandmarkImages(Dataset):
             try: img = self._load(path)
             except BadImageError as e:
                 if path not in self._reported:
-                    self._reported.add(path); warnings.warn(BadImageWarning(f'skipped unreadable image file: {e}'))
+                    self._reported.add(path)
+                    warnings.warn(BadImageWarning(f'skipped unreadable image file: {e}'))
                 continue
             return (self.tfm(img) if self.tfm else img), label
         raise RuntimeError('no readable image in this dataset')
@@ -303,9 +317,11 @@ def stratified_split(items:list, # (path, label) pairs
     rng, by_class, train, valid = random.Random(seed), {}, [], []
     for it in items: by_class.setdefault(it[1], []).append(it)
     for label in sorted(by_class):
-        group = sorted(by_class[label], key=lambda it: str(it[0])); rng.shuffle(group)
+        group = sorted(by_class[label], key=lambda it: str(it[0]))
+        rng.shuffle(group)
         n_valid = round(len(group)*valid_size)
         if valid_size > 0 and len(group) >= 2: n_valid = max(1, n_valid)  # every class is validated
-        valid += group[:n_valid]; train += group[n_valid:]
+        valid += group[:n_valid]
+        train += group[n_valid:]
     key = lambda it: (it[1], str(it[0]))
     return sorted(train, key=key), sorted(valid, key=key)

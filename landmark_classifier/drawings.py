@@ -58,9 +58,11 @@ def _obelisk(p, r):
 
 # %% ../nbs/03_drawings.ipynb #cff98394
 def _stepped_pyramid(p, r):
-    n = r.randint(5, 7); top, base = .12, .46
+    n = r.randint(5, 7)
+    top, base = .12, .46
     for i in range(n):
-        hw = base - (base-top)*i/(n-1); y1 = _G - i*.6/n
+        hw = base - (base-top)*i/(n-1)
+        y1 = _G - i*.6/n
         p.box(.5-hw, y1-.6/n, .5+hw, y1, .02)
     p.rect(.5-.05, _G-.6-.1, .5+.05, _G-.6, p.light)
     p.poly([(.47, _G), (.53, _G), (.52, _G-.6), (.48, _G-.6)], p.dark)
@@ -77,7 +79,8 @@ def _lattice_tower(p, r):
     for s in (-1, 1):
         p.poly([(.5+s*.36, _G), (.5+s*.27, _G), (.5+s*.012, _G-h), (.5+s*.03, _G-h)], p.main)
         for k in range(12):
-            y = _G - h*k/12; x = .5+s*(.3 - .28*k/12)
+            y = _G - h*k/12
+            x = .5+s*(.3 - .28*k/12)
             p.line([(x, y), (.5, y-h/16)], .006, p.dark)
     p.rect(.5-.24, _G-.33, .5+.24, _G-.3, p.dark)
     p.rect(.5-.12, _G-.6, .5+.12, _G-.58, p.dark)
@@ -88,19 +91,23 @@ def _lattice_tower(p, r):
 def _needle_tower(p, r):
     y = _G - _j(r, .62, .08)
     p.poly([(.47, _G), (.53, _G), (.51, y), (.49, y)], p.main)
-    p.poly([(.42, _G), (.46, _G), (.495, y+.1)], p.dark); p.poly([(.58, _G), (.54, _G), (.505, y+.1)], p.dark)
-    p.ellipse(.32, y-.04, .68, y+.04, p.light); p.rect(.4, y-.08, .6, y-.035, p.dark)
+    p.poly([(.42, _G), (.46, _G), (.495, y+.1)], p.dark)
+    p.poly([(.58, _G), (.54, _G), (.505, y+.1)], p.dark)
+    p.ellipse(.32, y-.04, .68, y+.04, p.light)
+    p.rect(.4, y-.08, .6, y-.035, p.dark)
     p.line([(.5, y-.08), (.5, y-.26)], .008, p.dark)
 
 # %% ../nbs/03_drawings.ipynb #2a8ba672
 def _lighthouse(p, r):
-    h = _j(r, .65, .08); n = r.choice([3, 4, 5])
+    h = _j(r, .65, .08)
+    n = r.choice([3, 4, 5])
     for i in range(2*n):
         y0, y1 = _G-h*(i+1)/(2*n), _G-h*i/(2*n)
         w0, w1 = .1-.04*(i+1)/(2*n), .1-.04*i/(2*n)
         p.poly([(.5-w1, y1), (.5+w1, y1), (.5+w0, y0), (.5-w0, y0)], p.accent if i % 2 else p.light)
     t = _G-h
-    p.rect(.42, t-.015, .58, t, p.dark); p.rect(.455, t-.09, .545, t-.015, (255, 240, 170, 255))
+    p.rect(.42, t-.015, .58, t, p.dark)
+    p.rect(.455, t-.09, .545, t-.015, (255, 240, 170, 255))
     p.poly([(.44, t-.09), (.56, t-.09), (.5, t-.15)], p.dark)
 
 # %% ../nbs/03_drawings.ipynb #84a46c15
@@ -109,9 +116,11 @@ def _windmill(p, r):
     p.poly([(.55, _G), (.62, _G), (.56, _G-.45), (.53, _G-.45)], p.dark)
     p.poly([(.42, _G-.45), (.58, _G-.45), (.5, _G-.55)], p.dark)
     p.arch_hole(.5, _G, .06, .1, p.dark)
-    a0 = r.uniform(0, math.pi/2); cx, cy = .5, _G-.48
+    a0 = r.uniform(0, math.pi/2)
+    cx, cy = .5, _G-.48
     for k in range(4):
-        a = a0 + k*math.pi/2; ca, sa = math.cos(a), math.sin(a)
+        a = a0 + k*math.pi/2
+        ca, sa = math.cos(a), math.sin(a)
         p.line([(cx, cy), (cx+.38*ca, cy+.38*sa)], .012, p.dark)
         q = [(cx+ (.1*ca - .04*sa), cy + (.1*sa + .04*ca)), (cx+.38*ca-.04*sa, cy+.38*sa+.04*ca), (cx+.38*ca, cy+.38*sa), (cx+.1*ca, cy+.1*sa)]
         p.poly(q, p.light)
@@ -120,19 +129,24 @@ def _windmill(p, r):
 def _ferris_wheel(p, r):
     cx, cy, R = .5, .45, _j(r, .36, .06)
     p.line([(.3, _G), (cx, cy), (.7, _G)], .02, p.dark)
-    p.ring(cx, cy, R, .012); p.ring(cx, cy, R*.9, .006)
+    p.ring(cx, cy, R, .012)
+    p.ring(cx, cy, R*.9, .006)
     n = r.choice([12, 16])
     for k in range(n):
         a = 2*math.pi*k/n
         x, y = cx+R*math.cos(a), cy+R*math.sin(a)
-        p.line([(cx, cy), (x, y)], .004); p.rect(x-.02, y, x+.02, y+.035, p.accent)
+        p.line([(cx, cy), (x, y)], .004)
+        p.rect(x-.02, y, x+.02, y+.035, p.accent)
     p.ellipse(cx-.03, cy-.03, cx+.03, cy+.03, p.dark)
 
 # %% ../nbs/03_drawings.ipynb #223a61b5
 def _suspension_bridge(p, r):
-    d = _G - .25; tx = _j(r, .25, .1); top = d - .5
+    d = _G - .25
+    tx = _j(r, .25, .1)
+    top = d - .5
     for x in (tx, 1-tx):
-        p.rect(x-.025, top, x+.025, _G, p.main); p.rect(x-.025, d-.35, x+.025, d-.33, p.dark)
+        p.rect(x-.025, top, x+.025, _G, p.main)
+        p.rect(x-.025, d-.35, x+.025, d-.33, p.dark)
     def cable(x0, x1, y0, y1, sag):
         return [(x0+(x1-x0)*k/20, y0+(y1-y0)*k/20 + sag*4*(k/20)*(1-k/20)) for k in range(21)]
     for pts in (cable(-.05, tx, d-.02, top, .05), cable(tx, 1-tx, top, top, .46), cable(1-tx, 1.05, top, d-.02, .05)):
@@ -146,13 +160,18 @@ def _arch_bridge(p, r):
     p.rect(0, d, 1, d+.04, p.dark)
     p.draw.arc([.1*p.size, (d+.04)*p.size, .9*p.size, (_G+.4)*p.size], 180, 360, fill=p.main, width=max(2, round(.03*p.size)))
     for k in range(1, 10):
-        x = .1+.8*k/10; t = (x-.5)/.4; y = d+.04 + (_G+.4-(d+.04))/2*(1-math.sqrt(max(0, 1-t*t)))
+        x = .1+.8*k/10
+        t = (x-.5)/.4
+        y = d+.04 + (_G+.4-(d+.04))/2*(1-math.sqrt(max(0, 1-t*t)))
         p.line([(x, d+.04), (x, y)], .006)
-    p.rect(.04, d, .1, _G, p.main); p.rect(.9, d, .96, _G, p.main)
+    p.rect(.04, d, .1, _G, p.main)
+    p.rect(.9, d, .96, _G, p.main)
 
 # %% ../nbs/03_drawings.ipynb #ea892b48
 def _truss_bridge(p, r):
-    d = _G - .2; n = r.choice([6, 8]); h = .22
+    d = _G - .2
+    n = r.choice([6, 8])
+    h = .22
     p.rect(0, d, 1, d+.035, p.dark)
     xs = [k/n for k in range(n+1)]
     p.line([(xs[0], d), (xs[1], d-h)] + [(x, d-h) for x in xs[1:-1]] + [(xs[-1], d)], .012)
@@ -163,12 +182,14 @@ def _truss_bridge(p, r):
 
 # %% ../nbs/03_drawings.ipynb #9235a0b3
 def _cable_stayed_bridge(p, r):
-    d = _G - .22; px = _j(r, .5, .15)
+    d = _G - .22
+    px = _j(r, .5, .15)
     p.rect(0, d, 1, d+.03, p.dark)
     p.poly([(px-.04, _G), (px+.04, _G), (px+.012, d-.55), (px-.012, d-.55)])
     for k in range(1, 9):
         y = d-.55+.04*k
-        p.line([(px, y), (px - .06*k - .05, d)], .004, p.accent); p.line([(px, y), (px + .06*k + .05, d)], .004, p.accent)
+        p.line([(px, y), (px - .06*k - .05, d)], .004, p.accent)
+        p.line([(px, y), (px + .06*k + .05, d)], .004, p.accent)
 
 # %% ../nbs/03_drawings.ipynb #3eabaf12
 def _triumphal_arch(p, r):
@@ -228,7 +249,8 @@ def _domed_mosque(p, r):
     p.dome(.5-w*.8, _G-.3-w*.8, .5+w*.8, _G-.3+w*.8, p.accent)
     for s in (-1, 1):
         x = .5+s*(w+.1)
-        p.rect(x-.025, _G-.75, x+.025, _G); p.rect(x-.035, _G-.55, x+.035, _G-.53, p.dark)
+        p.rect(x-.025, _G-.75, x+.025, _G)
+        p.rect(x-.035, _G-.55, x+.035, _G-.53, p.dark)
         p.poly([(x-.025, _G-.75), (x+.025, _G-.75), (x, _G-.85)], p.accent)
 
 # %% ../nbs/03_drawings.ipynb #278b0e9a
@@ -240,14 +262,17 @@ def _four_minaret_tomb(p, r):
     p.poly([(.39, _G-.45)] + [(.5+.13*math.sin(math.pi*t/20)*(1-t/20)**.5, _G-.45-.25*t/20) for t in range(21)], p.light)
     p.poly([(.61, _G-.45)] + [(.5-.13*math.sin(math.pi*t/20)*(1-t/20)**.5, _G-.45-.25*t/20) for t in range(21)], p.light)
     for x in (.12, .22, .78, .88):
-        p.rect(x-.015, _G-.62, x+.015, _G-.06, p.light); p.poly([(x-.02, _G-.62), (x+.02, _G-.62), (x, _G-.67)], p.dark)
+        p.rect(x-.015, _G-.62, x+.015, _G-.06, p.light)
+        p.poly([(x-.02, _G-.62), (x+.02, _G-.62), (x, _G-.67)], p.dark)
 
 # %% ../nbs/03_drawings.ipynb #e8a62b1c
 def _pagoda(n):
     def draw(p, r):
-        h = .85/n; w0 = _j(r, .3, .06)
+        h = .85/n
+        w0 = _j(r, .3, .06)
         for i in range(n):
-            y1 = _G - i*h; w = w0*(1-.5*i/n)
+            y1 = _G - i*h
+            w = w0*(1-.5*i/n)
             p.rect(.5-w*.7, y1-h*.7, .5+w*.7, y1, p.main)
             p.poly([(.5-w*1.15, y1-h*.55), (.5-w*.6, y1-h), (.5+w*.6, y1-h), (.5+w*1.15, y1-h*.55), (.5+w*.8, y1-h*.7), (.5-w*.8, y1-h*.7)], p.dark)
         p.line([(.5, _G-n*h), (.5, _G-n*h-.08)], .01, p.accent)
@@ -255,11 +280,13 @@ def _pagoda(n):
 
 # %% ../nbs/03_drawings.ipynb #2df4e511
 def _greek_temple(p, r):
-    n = r.choice([6, 8]); w = _j(r, .42, .05)
+    n = r.choice([6, 8])
+    w = _j(r, .42, .05)
     p.rect(.5-w-.03, _G-.06, .5+w+.03, _G, p.light)
     p.rect(.5-w, _G-.38, .5+w, _G-.06, p.dark)
     for k in range(n):
-        x = .5-w+.03+k*(2*w-.06)/(n-1); p.rect(x-.022, _G-.38, x+.022, _G-.06, p.light)
+        x = .5-w+.03+k*(2*w-.06)/(n-1)
+        p.rect(x-.022, _G-.38, x+.022, _G-.06, p.light)
     p.rect(.5-w-.02, _G-.44, .5+w+.02, _G-.38, p.main)
     p.poly([(.5-w-.03, _G-.44), (.5+w+.03, _G-.44), (.5, _G-.58)], p.main)
     p.poly([(.5-w+.05, _G-.455), (.5+w-.05, _G-.455), (.5, _G-.55)], p.dark)
@@ -270,7 +297,8 @@ def _round_temple(p, r):
     p.rect(.5-w-.04, _G-.06, .5+w+.04, _G, p.light)
     p.rect(.5-w*.7, _G-.36, .5+w*.7, _G-.06, p.dark)
     for k in range(7):
-        x = .5 + w*math.sin(-math.pi/2 + math.pi*k/6); p.rect(x-.018, _G-.36, x+.018, _G-.06, p.light)
+        x = .5 + w*math.sin(-math.pi/2 + math.pi*k/6)
+        p.rect(x-.018, _G-.36, x+.018, _G-.06, p.light)
     p.rect(.5-w-.02, _G-.41, .5+w+.02, _G-.36)
     p.dome(.5-w, _G-.41-w*.7, .5+w, _G-.41+w*.7, p.accent)
 
@@ -290,7 +318,8 @@ def _colosseum(p, r):
     for t in range(tiers):
         yb = _G - t*h*.75/tiers
         for k in range(10):
-            x = .06+k*.094; p.arch_hole(x, yb-.015, .045, h*.75/tiers*.7, p.dark)
+            x = .06+k*.094
+            p.arch_hole(x, yb-.015, .045, h*.75/tiers*.7, p.dark)
 
 # %% ../nbs/03_drawings.ipynb #4d22f248
 def _castle(p, r):
@@ -298,9 +327,11 @@ def _castle(p, r):
     for k in range(9): p.rect(.18+k*.072, _G-.34, .18+k*.072+.036, _G-.3)
     p.arch_hole(.5, _G, .1, .16, p.dark)
     for x in (.18, .82):
-        p.rect(x-.07, _G-.55, x+.07, _G, p.light); p.poly([(x-.09, _G-.55), (x+.09, _G-.55), (x, _G-.75)], p.accent)
+        p.rect(x-.07, _G-.55, x+.07, _G, p.light)
+        p.poly([(x-.09, _G-.55), (x+.09, _G-.55), (x, _G-.75)], p.accent)
         p.rect(x-.015, _G-.45, x+.015, _G-.39, p.dark)
-    p.rect(.44, _G-.62, .56, _G-.3, p.light); p.poly([(.42, _G-.62), (.58, _G-.62), (.5, _G-.85)], p.accent)
+    p.rect(.44, _G-.62, .56, _G-.3, p.light)
+    p.poly([(.42, _G-.62), (.58, _G-.62), (.5, _G-.85)], p.accent)
 
 # %% ../nbs/03_drawings.ipynb #2dd55d1d
 def _crenellated_wall(p, r):
@@ -308,23 +339,29 @@ def _crenellated_wall(p, r):
     for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
         p.poly([(x0, y0), (x1, y1), (x1, y1+.12), (x0, y0+.12)])
         for k in range(4):
-            t = (k+.25)/4; xc, yc = x0+(x1-x0)*t, y0+(y1-y0)*t
+            t = (k+.25)/4
+            xc, yc = x0+(x1-x0)*t, y0+(y1-y0)*t
             p.rect(xc-.01, yc-.025, xc+.01, yc, p.main)
     x, y = pts[r.choice([3, 4, 6])]
-    p.box(x-.07, y-.2, x+.07, y+.12, .025); p.rect(x-.03, y-.14, x+.03, y-.07, p.dark)
+    p.box(x-.07, y-.2, x+.07, y+.12, .025)
+    p.rect(x-.03, y-.14, x+.03, y-.07, p.dark)
     p.poly([(x-.02, y+.12), (x+.02, y+.12), (x+.04, _G), (x-.04, _G)], p.dark)
 
 # %% ../nbs/03_drawings.ipynb #09e3a017
 def _gothic_church(p, r):
-    p.box(.15, _G-.3, .7, _G, .03); p.poly([(.15, _G-.3), (.7, _G-.3), (.64, _G-.42), (.21, _G-.42)], p.dark)
+    p.box(.15, _G-.3, .7, _G, .03)
+    p.poly([(.15, _G-.3), (.7, _G-.3), (.64, _G-.42), (.21, _G-.42)], p.dark)
     for k in range(4): p.poly([(.2+k*.12, _G-.06), (.25+k*.12, _G-.06), (.25+k*.12, _G-.2), (.225+k*.12, _G-.25), (.2+k*.12, _G-.2)], p.dark)
-    x = .78; p.rect(x-.08, _G-.5, x+.08, _G, p.light)
+    x = .78
+    p.rect(x-.08, _G-.5, x+.08, _G, p.light)
     p.poly([(x-.08, _G-.5), (x+.08, _G-.5), (x, _G-.95)], p.main)
 
 # %% ../nbs/03_drawings.ipynb #a870b5d0
 def _twin_tower_cathedral(p, r):
-    p.rect(.3, _G-.45, .7, _G); p.poly([(.3, _G-.45), (.7, _G-.45), (.5, _G-.58)])
-    p.ellipse(.43, _G-.4, .57, _G-.26, p.dark); p.ring(.5, _G-.33, .07, .01, p.light)
+    p.rect(.3, _G-.45, .7, _G)
+    p.poly([(.3, _G-.45), (.7, _G-.45), (.5, _G-.58)])
+    p.ellipse(.43, _G-.4, .57, _G-.26, p.dark)
+    p.ring(.5, _G-.33, .07, .01, p.light)
     p.poly([(.45, _G), (.55, _G), (.55, _G-.14), (.5, _G-.2), (.45, _G-.14)], p.dark)
     for x in (.22, .78):
         p.box(x-.09, _G-.8, x+.09, _G, .02)
@@ -335,8 +372,10 @@ def _twin_tower_cathedral(p, r):
 def _clock_tower(p, r):
     w = _j(r, .09, .08)
     p.box(.5-w, _G-.7, .5+w, _G, .025)
-    p.ellipse(.5-w*.8, _G-.66, .5+w*.8, _G-.66+w*1.6, (245, 240, 220, 255)); p.ring(.5, _G-.66+w*.8, w*.8, .01, p.dark)
-    a = r.uniform(0, 2*math.pi); c = (.5, _G-.66+w*.8)
+    p.ellipse(.5-w*.8, _G-.66, .5+w*.8, _G-.66+w*1.6, (245, 240, 220, 255))
+    p.ring(.5, _G-.66+w*.8, w*.8, .01, p.dark)
+    a = r.uniform(0, 2*math.pi)
+    c = (.5, _G-.66+w*.8)
     p.line([c, (c[0]+w*.6*math.cos(a), c[1]+w*.6*math.sin(a))], .008, p.dark)
     p.rect(.5-w*1.1, _G-.72, .5+w*1.1, _G-.69, p.light)
     p.poly([(.5-w, _G-.72), (.5+w, _G-.72), (.5, _G-.96)], p.accent)
@@ -346,7 +385,9 @@ def _clock_tower(p, r):
 def _setback_skyscraper(p, r):
     steps = [(.2, .45), (.15, .62), (.1, .74), (.06, .82)]
     y = _G
-    for w, top in steps: p.box(.5-w, _G-top, .5+w, y, .02); y = _G-top
+    for w, top in steps:
+        p.box(.5-w, _G-top, .5+w, y, .02)
+        y = _G-top
     for k in range(12):
         for j in range(4): p.rect(.5-.17+j*.09, _G-.43+k*.035, .5-.14+j*.09, _G-.415+k*.035, p.light)
     p.line([(.5, _G-.82), (.5, _G-.97)], .01, p.dark)
@@ -357,11 +398,13 @@ def _twin_skyscrapers(p, r):
         for i, (w, y0, y1) in enumerate([(.07, _G-.6, _G), (.055, _G-.72, _G-.6), (.04, _G-.8, _G-.72), (.025, _G-.86, _G-.8)]): p.rect(x-w, y0, x+w, y1, p.main if i % 2 == 0 else p.light)
         p.line([(x, _G-.86), (x, _G-.97)], .008, p.dark)
         for k in range(10): p.rect(x-.06, _G-.56+k*.05, x+.06, _G-.55+k*.05, p.dark)
-    p.rect(.43, _G-.47, .57, _G-.44, p.dark); p.line([(.43, _G-.38), (.5, _G-.44), (.57, _G-.38)], .008, p.dark)
+    p.rect(.43, _G-.47, .57, _G-.44, p.dark)
+    p.line([(.43, _G-.38), (.5, _G-.44), (.57, _G-.38)], .008, p.dark)
 
 # %% ../nbs/03_drawings.ipynb #e5b057ea
 def _glass_tower(p, r):
-    w = _j(r, .14, .1); slant = r.choice([-1, 1])
+    w = _j(r, .14, .1)
+    slant = r.choice([-1, 1])
     p.poly([(.5-w, _G), (.5+w, _G), (.5+w, _G-.75+slant*.1), (.5-w, _G-.75-slant*.1)], p.accent)
     for k in range(16): p.line([(.5-w, _G-k*.045), (.5+w, _G-k*.045)], .004, p.light)
     for j in range(5): p.line([(.5-w+j*w/2.5, _G), (.5-w+j*w/2.5, _G-.62)], .004, p.light)
@@ -371,13 +414,17 @@ def _stonehenge(p, r):
     xs = [.1, .3, .5, .7, .9] if r.random() < .5 else [.2, .4, .6, .8]
     for x in xs:
         h = _j(r, .35, .08)
-        p.rect(x-.075, _G-h, x-.035, _G); p.rect(x+.035, _G-h, x+.075, _G)
+        p.rect(x-.075, _G-h, x-.035, _G)
+        p.rect(x+.035, _G-h, x+.075, _G)
         p.poly([(x-.09, _G-h-.05), (x+.09, _G-h-.045), (x+.09, _G-h), (x-.09, _G-h)], p.dark)
-    for k in range(3): x = r.uniform(.05, .95); p.rect(x-.02, _G-.12, x+.02, _G, p.dark)
+    for k in range(3):
+        x = r.uniform(.05, .95)
+        p.rect(x-.02, _G-.12, x+.02, _G, p.dark)
 
 # %% ../nbs/03_drawings.ipynb #9873803c
 def _statue(p, r):
-    p.box(.38, _G-.38, .62, _G, .03); p.rect(.35, _G-.42, .65, _G-.38, p.light)
+    p.box(.38, _G-.38, .62, _G, .03)
+    p.rect(.35, _G-.42, .65, _G-.38, p.light)
     p.poly([(.43, _G-.42), (.57, _G-.42), (.55, _G-.78), (.45, _G-.78)], p.accent)
     p.ellipse(.46, _G-.86, .54, _G-.77, p.accent)
     p.line([(.55, _G-.74), (.6, _G-.88), (.61, _G-.96)], .025, p.accent)
@@ -398,14 +445,17 @@ def _atomium(p, r):
 def _radio_mast(p, r):
     h = _j(r, .9, .04)
     for s in (-1, 1): p.line([(.5+s*.02, _G), (.5+s*.012, _G-h)], .007, p.accent)
-    for k in range(20): y = _G - h*k/20; p.line([(.48, y), (.52, y-h/20)], .004, p.accent)
+    for k in range(20):
+        y = _G - h*k/20
+        p.line([(.48, y), (.52, y-h/20)], .004, p.accent)
     for f in (.3, .6, .85):
         for s in (-1, 1): p.line([(.5, _G-h*f), (.5+s*(.2+.35*f), _G)], .003, p.dark)
     p.rect(.49, _G-h-.02, .51, _G-h, (220, 40, 40, 255))
 
 # %% ../nbs/03_drawings.ipynb #7433ecf6
 def _dam(p, r):
-    p.poly([(0, _G-.7), (.22, _G-.55), (.3, _G), (0, _G)], p.dark); p.poly([(1, _G-.7), (.78, _G-.55), (.7, _G), (1, _G)], p.dark)
+    p.poly([(0, _G-.7), (.22, _G-.55), (.3, _G), (0, _G)], p.dark)
+    p.poly([(1, _G-.7), (.78, _G-.55), (.7, _G), (1, _G)], p.dark)
     p.poly([(.2, _G-.55), (.8, _G-.55), (.72, _G), (.28, _G)], p.light)
     p.rect(.2, _G-.58, .8, _G-.55, p.main)
     for k in range(5): p.rect(.3+k*.1, _G-.52, .33+k*.1, _G-.1, p.main)
@@ -447,17 +497,23 @@ def _snow_peak(p, r):
 def _mesa(p, r):
     h = _j(r, .4, .1)
     p.poly([(.05, _G), (.2, _G-h), (.75, _G-h), (.92, _G)])
-    for k in range(4): y = _G-h+.05+k*h/5; p.rect(.2-.03*k, y, .75+.035*k, y+.02, p.dark)
+    for k in range(4):
+        y = _G-h+.05+k*h/5
+        p.rect(.2-.03*k, y, .75+.035*k, y+.02, p.dark)
 
 # %% ../nbs/03_drawings.ipynb #5b25a693
 def _terraced_ruins(p, r):
     p.poly([(.55, _G), (.75, _G-.85), (.82, _G-.9), (.98, _G-.3), (1, _G)], p.dark)
     for k in range(6):
-        y = _G - k*.07; x0 = .02+k*.05
-        p.rect(x0, y-.07, .62-k*.02, y, p.main); p.rect(x0, y-.075, .62-k*.02, y-.065, p.light)
+        y = _G - k*.07
+        x0 = .02+k*.05
+        p.rect(x0, y-.07, .62-k*.02, y, p.main)
+        p.rect(x0, y-.075, .62-k*.02, y-.065, p.light)
     for k in range(5):
-        x = .12+k*.09; y = _G-.42+r.uniform(-.02, .02)
-        p.rect(x-.025, y-.05, x+.025, y, p.light); p.poly([(x-.03, y-.05), (x+.03, y-.05), (x, y-.085)], p.dark)
+        x = .12+k*.09
+        y = _G-.42+r.uniform(-.02, .02)
+        p.rect(x-.025, y-.05, x+.025, y, p.light)
+        p.poly([(x-.03, y-.05), (x+.03, y-.05), (x, y-.085)], p.dark)
 
 # %% ../nbs/03_drawings.ipynb #e16454e4
 def _sea_arch(p, r):
@@ -468,16 +524,21 @@ def _sea_arch(p, r):
 
 # %% ../nbs/03_drawings.ipynb #7e588163
 def _waterfall(p, r):
-    p.poly([(0, _G-.8), (.35, _G-.78), (.38, _G-.3), (.32, _G), (0, _G)]); p.poly([(1, _G-.78), (.62, _G-.8), (.6, _G-.3), (.66, _G), (1, _G)])
+    p.poly([(0, _G-.8), (.35, _G-.78), (.38, _G-.3), (.32, _G), (0, _G)])
+    p.poly([(1, _G-.78), (.62, _G-.8), (.6, _G-.3), (.66, _G), (1, _G)])
     p.poly([(.35, _G-.8), (.62, _G-.8), (.6, _G-.3), (.38, _G-.3)], p.dark)
     p.rect(.37, _G-.8, .61, _G-.15, (235, 245, 255, 255))
-    for k in range(6): x = .39+k*.04; p.line([(x, _G-.8), (x+.005, _G-.15)], .004, (180, 210, 235, 255))
+    for k in range(6):
+        x = .39+k*.04
+        p.line([(x, _G-.8), (x+.005, _G-.15)], .004, (180, 210, 235, 255))
     p.ellipse(.25, _G-.2, .75, _G+.05, (220, 235, 245, 255))
 
 # %% ../nbs/03_drawings.ipynb #e8054731
 def _cave_entrance(p, r):
     p.poly([(0, _G), (0, _G-.7), (.3, _G-.8), (.7, _G-.78), (1, _G-.65), (1, _G)])
-    for k in range(5): y = _G-.7+k*.13; p.line([(0, y), (1, y-.05)], .006, p.dark)
+    for k in range(5):
+        y = _G-.7+k*.13
+        p.line([(0, y), (1, y-.05)], .006, p.dark)
     w, h = _j(r, .22, .12), _j(r, .45, .12)
     p.poly([(.5-w, _G), (.5-w*.8, _G-h*.6), (.5-w*.3, _G-h), (.5+w*.4, _G-h*.95), (.5+w*.9, _G-h*.5), (.5+w, _G)], (15, 12, 10, 255))
 
@@ -486,14 +547,18 @@ def _geyser(p, r):
     p.poly([(.2, _G), (.4, _G-.06), (.6, _G-.06), (.8, _G)], p.dark)
     h = _j(r, .8, .1)
     for k in range(14):
-        t = k/13; x = .5 + r.uniform(-.03, .03)*t*3; y = _G-.06-h*t; s = .03+.07*t
+        t = k/13
+        x = .5 + r.uniform(-.03, .03)*t*3
+        y = _G-.06-h*t
+        s = .03+.07*t
         p.ellipse(x-s, y-s, x+s, y+s, (240, 245, 250, 230))
 
 # %% ../nbs/03_drawings.ipynb #d0703cfa
 def _ancient_tree(p, r):
     p.poly([(.4, _G), (.6, _G), (.55, _G-.45), (.45, _G-.45)], (90, 60, 40, 255))
     for k in range(7):
-        a = math.pi*(1.1+.8*k/6); x, y = .5+.32*math.cos(a), _G-.55+.25*math.sin(a)
+        a = math.pi*(1.1+.8*k/6)
+        x, y = .5+.32*math.cos(a), _G-.55+.25*math.sin(a)
         p.ellipse(x-.16, y-.14, x+.16, y+.14, (50+k*5, 110, 50, 255))
     p.ellipse(.3, _G-.85, .7, _G-.45, (60, 120, 55, 255))
 

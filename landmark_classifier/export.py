@@ -27,8 +27,8 @@ from .learner import expected_calibration_error, model_from_meta, open_set_calib
 # %% auto #0
 __all__ = ['PREDICTOR_ENTRY', 'Runtime', 'NO_LANDMARK', 'Predictor', 'predictor_from_checkpoint', 'predictor_arguments',
            'export_pt2', 'export_onnx', 'export_torchscript', 'ExportedPredictor', 'ModelFileError', 'model_file_kind',
-           'choose_runtime', 'load_predictor', 'Prediction', 'image_to_tensor', 'predict_image', 'calibrate',
-           'plot_reliability', 'quantize_onnx']
+           'median_latency_ms', 'choose_runtime', 'load_predictor', 'Prediction', 'image_to_tensor', 'predict_image',
+           'calibrate', 'plot_reliability']
 
 # %% ../nbs/11_export.ipynb #6cc75baa
 class Predictor(nn.Module):
@@ -170,7 +170,8 @@ def export_pt2(pred:Predictor, # The predictor to export
                path:str|Path, # Destination, conventionally .pt2
               ) -> Path:
     "Export `pred` with `torch.export` (dynamic batch, height and width) and save it with its metadata."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     args, shapes = _example_and_shapes(pred)
     ep = torch.export.export(_Scores(pred.cpu().eval()), args, dynamic_shapes=shapes)
     torch.export.save(ep, str(path), extra_files={'landmark_meta.json': json.dumps(_meta(pred))})
@@ -183,7 +184,8 @@ def export_onnx(pred:Predictor, # The predictor to export
     "Export `pred` to ONNX (dynamic batch, height and width) with its metadata in the model's properties."
     try: import onnx
     except ImportError: raise ImportError('ONNX export needs onnx and onnxscript: pip install "landmark_classifier[onnx]"') from None
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     args, shapes = _example_and_shapes(pred)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -216,7 +218,8 @@ def export_torchscript(pred:Predictor, # The predictor to export
                        with_onnx:bool|None=None, # Carry an ONNX copy inside, which `load_predictor` runs on ONNX Runtime where that is faster; default: when onnx is installed
                       ) -> Path:
     "Script and freeze `pred` (batch norms folded into the convolutions) and save it; `torch.jit.load(path)` gives a module with `.class_names` and `.threshold`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     extra = {'landmark_meta.json': json.dumps(_meta(pred)), PREDICTOR_ENTRY: _predictor_state(pred)}
     if _onnx_exportable() if with_onnx is None else with_onnx: extra[_ONNX_ENTRY] = _onnx_bytes(pred)
     with warnings.catch_warnings():
@@ -339,7 +342,8 @@ def _error_line(e:Exception) -> str:
 @contextlib.contextmanager
 def _onednn_fusion():
     "oneDNN Graph fusion on for the TorchScript calls inside, and back as it was after: the switch is global, and no other module should find it on."
-    was = torch._C._jit_llga_enabled(); torch.jit.enable_onednn_fusion(True)
+    was = torch._C._jit_llga_enabled()
+    torch.jit.enable_onednn_fusion(True)
     try: yield
     finally: torch.jit.enable_onednn_fusion(was)
 
@@ -348,7 +352,9 @@ def _fused_torchscript(path:Path):
     "The file's frozen graph run with oneDNN Graph fusion: convolutions and what follows them compiled as oneDNN partitions, for the shapes met."
     module = _jit_load(path)
     if hasattr(module, 'training'):  # a plain scripted file: frozen, its weights become constants the fuser folds
-        with warnings.catch_warnings(): warnings.simplefilter('ignore', FutureWarning); module = torch.jit.freeze(module.eval())
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', FutureWarning)
+            module = torch.jit.freeze(module.eval())
     call = module.scores if hasattr(module, 'scores') else module
     try:
         with _onednn_fusion(), torch.no_grad():
@@ -389,13 +395,21 @@ def _open_onnx(path:Path, spin:bool=True):
 Runtime = Literal['auto', 'torchscript', 'onednn', 'onnxruntime', 'pt2']  # what runs an exported model (onednn: TorchScript with oneDNN Graph fusion)
 
 # %% ../nbs/11_export.ipynb #df196a57
-def _median_ms(fns:dict, x:torch.Tensor, reps:int, rounds:int=3) -> dict:
-    "{name: median ms of its calls on `x`}: `rounds` rounds, each timing `reps` calls of one function after an untimed one, the order reversed every other round."
+def median_latency_ms(fns:dict, # {name: a function of `x`}, such as predictors or runtimes of one file
+                      x:torch.Tensor, # The input of every call
+                      reps:int=20, # Timed calls of each function in each round
+                      rounds:int=3, # Rounds; the order of the functions is reversed every other round
+                      clock=time.perf_counter, # Seconds now; a test passes a clock of its own
+                     ) -> dict: # {name: median milliseconds of its calls}
+    "The median latency of each function on `x`, timed in blocks: one function at a time, after an untimed call."
     times, names = {k: [] for k in fns}, list(fns)
     for r in range(rounds):
         for k in (names if r % 2 == 0 else names[::-1]):
             fns[k](x)  # untimed: thread pools of the function before it (OpenMP, ONNX Runtime) may still hold the cores
-            for _ in range(reps): t0 = time.perf_counter(); fns[k](x); times[k].append(1e3*(time.perf_counter() - t0))
+            for _ in range(reps):
+                t0 = clock()
+                fns[k](x)
+                times[k].append(1e3*(clock() - t0))
     return {k: statistics.median(v) for k, v in times.items()}
 
 # %% ../nbs/11_export.ipynb #71bb6c94
@@ -403,6 +417,7 @@ def choose_runtime(fns:dict, # {name: a function of a float batch that returns p
                    probe:torch.Tensor, # The input to time them on: the work they are chosen for
                    reps:int=3, # Timed calls of each in each of three rounds, after two warm-up calls
                    atol:float=1e-4, # Largest difference from the first one's probabilities a runtime may give
+                   clock=time.perf_counter, # Seconds now, for `median_latency_ms`; a test passes its own
                   ) -> tuple: # (the fastest name, {name: median ms})
     "The fastest of `fns` on `probe`, among those that run it and whose answers match the first one's."
     with torch.no_grad():
@@ -411,12 +426,14 @@ def choose_runtime(fns:dict, # {name: a function of a float batch that returns p
             try:
                 out = _with_confidence(fn(probe))[0]
                 fn(probe)  # two warm-up calls: the first of a TorchScript graph profiles it
-            except RuntimeError as e: warnings.warn(f'{k} is not used: it fails on this work ({_error_line(e)})'); continue
+            except RuntimeError as e:
+                warnings.warn(f'{k} is not used: it fails on this work ({_error_line(e)})')
+                continue
             if ref is None: ref, first = out, k
             gap = (out - ref).abs().max().item()
             if gap <= atol: same[k] = fn
             else: warnings.warn(f'{k} is not used: its probabilities differ from {first}\'s by up to {gap:.1e}')
-        ms = _median_ms(same, probe, reps)
+        ms = median_latency_ms(same, probe, reps, clock=clock)
     return min(ms, key=ms.get), ms
 
 # %% ../nbs/11_export.ipynb #cb7ae477
@@ -438,15 +455,21 @@ def _pick_runtime(path:Path, makers:dict, runtime:str, probe:torch.Tensor) -> tu
     if runtime != 'auto':
         if runtime not in makers: raise ModelFileError(f'{path} cannot run on {runtime}: it runs on {" or ".join(makers)}')
         return runtime, makers[runtime](), None
-    if len(makers) == 1: name = next(iter(makers)); return name, makers[name](), None
+    if len(makers) == 1:
+        name = next(iter(makers))
+        return name, makers[name](), None
     key = hashlib.sha1(f'{file_sha1(path)}|{_machine_key()}|{tuple(probe.shape)}'.encode())
     stored = cache_dir('runtimes')/f'{key.hexdigest()[:24]}.json'
-    if stored.exists(): choice = json.loads(stored.read_text()); return choice['runtime'], makers[choice['runtime']](), choice['ms']
+    if stored.exists():
+        choice = json.loads(stored.read_text())
+        return choice['runtime'], makers[choice['runtime']](), choice['ms']
     fns = {}
     for k, make in makers.items():
         with contextlib.suppress(ModelFileError): fns[k] = make()  # a runtime this file cannot use (an older export on onednn) is left out
     name, ms = choose_runtime(fns, probe)
-    tmp = stored.with_suffix(f'.{os.getpid()}'); tmp.write_text(json.dumps(dict(runtime=name, ms=ms, machine=_machine_key()))); tmp.replace(stored)
+    tmp = stored.with_suffix(f'.{os.getpid()}')
+    tmp.write_text(json.dumps(dict(runtime=name, ms=ms, machine=_machine_key())))
+    tmp.replace(stored)
     return name, fns[name], ms
 
 # %% ../nbs/11_export.ipynb #a64c9f8e
@@ -455,7 +478,8 @@ def load_predictor(path:str|Path, # A .pt (TorchScript), .pt2 (torch.export) or 
                    batch_size:int=1, # The work: 1, single photos (`auto` times a 480x640 one); more, batches of squares at the model's `resize` decoded by other processes, as `landmark_predict` feeds it
                   ) -> ExportedPredictor:
     "Load an exported predictor on the CPU, on the fastest runtime; any file that is not one raises `ModelFileError` in one line."
-    path = Path(path); kind = model_file_kind(path)
+    path = Path(path)
+    kind = model_file_kind(path)
     if kind == 'checkpoint':
         raise ModelFileError(f"{path} is a training checkpoint, not an export: export it with export_torchscript(predictor_from_checkpoint('{path}'), 'model.pt'), or open it with landmark_app")
     try: module, meta, makers = {'torchscript': _open_torchscript, 'pt2': _open_pt2, 'onnx': _open_onnx}[kind](path, spin=batch_size == 1)
@@ -493,7 +517,8 @@ def image_to_tensor(img:Image.Image, # An RGB image
                     max_side:int|None=None, # Shorter side at most this (huge photos are reduced first, which is cheaper)
                    ) -> torch.Tensor:
     "A [1,3,H,W] uint8 tensor of `img`, as the predictor takes it."
-    s = min(img.size); target = max_side if max_side and s > max_side else min_side if min_side and s < min_side else None
+    s = min(img.size)
+    target = max_side if max_side and s > max_side else min_side if min_side and s < min_side else None
     if target: img = img.resize((max(1, round(img.width*target/s)), max(1, round(img.height*target/s))), Image.BILINEAR)
     return torch.from_numpy(np.asarray(img, dtype=np.uint8).copy()).permute(2, 0, 1).unsqueeze(0)
 
@@ -517,7 +542,9 @@ def calibrate(predictor:Predictor, # The predictor to calibrate, in place
     features, labels = head_inputs(predictor.model, valid_dl, 'cpu')
     with torch.no_grad(): logits = predictor.head(features)
     cal = open_set_calibration(logits, features, labels, (predictor.gallery, predictor.gallery_labels) if predictor.score == 'nearest' else None, accept)
-    predictor.temperature.fill_(cal['temperature']); predictor.threshold = cal['threshold']; predictor.calibrated = True
+    predictor.temperature.fill_(cal['temperature'])
+    predictor.threshold = cal['threshold']
+    predictor.calibrated = True
     return cal
 
 # %% ../nbs/11_export.ipynb #f8292844
@@ -530,68 +557,22 @@ def plot_reliability(probs:torch.Tensor, # [N, C] probabilities
     "Accuracy against confidence per bin: on the diagonal a model is calibrated, below it overconfident."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(4, 4))[1]
-    conf, pred = probs.max(1); correct = (pred == targets).float()
-    edges = np.linspace(0, 1, n_bins + 1); mids, accs, counts = [], [], []
+    conf, pred = probs.max(1)
+    correct = (pred == targets).float()
+    edges = np.linspace(0, 1, n_bins + 1)
+    mids, accs, counts = [], [], []
     for lo, hi in zip(edges[:-1], edges[1:]):
         m = (conf > lo) & (conf <= hi)
-        if m.any(): mids.append((lo + hi)/2); accs.append(correct[m].mean().item()); counts.append(int(m.sum()))
+        if m.any():
+            mids.append((lo + hi)/2)
+            accs.append(correct[m].mean().item())
+            counts.append(int(m.sum()))
     ax.bar(mids, accs, width=1/n_bins, edgecolor='k', alpha=.7, label='accuracy')
     ax.plot([0, 1], [0, 1], 'r--', label='calibrated')
-    ax.set_xlabel('confidence'); ax.set_ylabel('accuracy'); ax.set_xlim(0, 1); ax.set_ylim(0, 1)
-    ax.set_title(f'{title}\nECE {expected_calibration_error(probs, targets):.3f}'); ax.legend(loc='upper left')
+    ax.set_xlabel('confidence')
+    ax.set_ylabel('accuracy')
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(f'{title}\nECE {expected_calibration_error(probs, targets):.3f}')
+    ax.legend(loc='upper left')
     return ax
-
-# %% ../nbs/11_export.ipynb #179d40a7
-_CALIBRATION_METHODS = ('percentile', 'minmax', 'entropy')
-
-# %% ../nbs/11_export.ipynb #eef5baee
-def _calibration_reader(images:list):
-    from onnxruntime.quantization import CalibrationDataReader
-    class _Reader(CalibrationDataReader):
-        def __init__(self): self.it = iter(images)
-        def get_next(self):
-            img = next(self.it, None)
-            return None if img is None else {'images': image_to_tensor(read_image(img)).float().div(255).numpy()}
-    return _Reader()
-
-# %% ../nbs/11_export.ipynb #85ee128e
-def _quantize_file(model:Path, path:Path, reader, method:str, quant_format:str='QDQ', activation_type:str='QUInt8', keep_depthwise_float:bool=False):
-    import onnx
-    from onnxruntime.quantization import quantize_static, CalibrationMethod, QuantFormat, QuantType
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-    with tempfile.TemporaryDirectory() as d, contextlib.redirect_stdout(io.StringIO()):  # the calibrator prints its settings
-        pre = Path(d)/'pre.onnx'
-        quant_pre_process(str(model), str(pre), skip_symbolic_shape=True)  # graph clean-up and shapes; symbolic shapes trip on the dynamic crop
-        depthwise = [n.name for n in onnx.load(str(pre)).graph.node if n.op_type == 'Conv' and any(a.name == 'group' and a.i > 1 for a in n.attribute)]
-        quantize_static(str(pre), str(path), reader, quant_format=getattr(QuantFormat, quant_format), per_channel=True, activation_type=getattr(QuantType, activation_type),
-                        weight_type=QuantType.QInt8, op_types_to_quantize=['Conv', 'Gemm', 'MatMul', 'Add', 'GlobalAveragePool'],
-                        nodes_to_exclude=depthwise if keep_depthwise_float else [],
-                        calibrate_method={'percentile': CalibrationMethod.Percentile, 'minmax': CalibrationMethod.MinMax,
-                                          'entropy': CalibrationMethod.Entropy}[method])
-
-# %% ../nbs/11_export.ipynb #536d9c42
-def _copy_metadata(src:Path, dst:Path):
-    import onnx
-    meta = {p.key: p.value for p in onnx.load(str(src), load_external_data=False).metadata_props}
-    q = onnx.load(str(dst)); del q.metadata_props[:]
-    for k, v in meta.items(): q.metadata_props.add(key=k, value=v if k != 'landmark_meta' else json.dumps({**json.loads(v), 'precision': 'int8'}))
-    onnx.save(q, str(dst))
-
-# %% ../nbs/11_export.ipynb #697ce24a
-def quantize_onnx(model:str|Path, # An fp32 `.onnx` file from `export_onnx`
-                  images:list, # Calibration pictures (paths or PIL images): a few per class from the training split
-                  path:str|Path, # Destination, conventionally `model.int8.onnx`
-                  method:str='percentile', # How activation ranges are set: 'percentile', 'minmax' or 'entropy'
-                  quant_format:str='QDQ', # 'QDQ' (quantize/dequantize pairs around float operators) or 'QOperator' (fused int8 operators such as QLinearConv)
-                  activation_type:str='QUInt8', # Activations as 'QUInt8' or 'QInt8'
-                  keep_depthwise_float:bool=False, # Leave the depthwise (grouped) convolutions in float32
-                 ) -> Path:
-    "Static int8 quantisation with ONNX Runtime: per-channel int8 weights, uint8 activations ranged on `images`; metadata kept."
-    if importlib.util.find_spec('onnx') is None or importlib.util.find_spec('onnxruntime') is None:
-        raise ImportError('quantisation needs onnx and onnxruntime: pip install "landmark_classifier[onnx]"')
-    if method not in _CALIBRATION_METHODS: raise ValueError(f'unknown calibration method {method!r}: choose one of {", ".join(_CALIBRATION_METHODS)}')
-    if not images: raise ValueError('quantisation needs calibration images: pass a few per class from the training split')
-    model, path = Path(model), Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    _quantize_file(model, path, _calibration_reader(images), method, quant_format, activation_type, keep_depthwise_float)
-    _copy_metadata(model, path)
-    return path

@@ -25,10 +25,10 @@ from .openset import build_gallery, class_prototypes, threshold_for_recall
 
 # %% auto #0
 __all__ = ['ModelName', 'SEED_RECIPE', 'CPU_RECIPE', 'TRANSFER_CPU_RECIPE', 'TRANSFER_PHOTO_RECIPE', 'SYNTHETIC_RUNS',
-           'build_model', 'model_from_meta', 'expected_calibration_error', 'fit_temperature', 'calibration',
-           'open_set_calibration', 'plot_history', 'per_class_accuracy', 'confusion_matrix', 'plot_confusion_matrix',
-           'plot_top_losses', 'TrainResult', 'train_landmarks', 'results_table', 'recipe_command', 'run_is_current',
-           'recipe_run', 'landmark_train']
+           'SHAPES_RECIPE', 'build_model', 'model_from_meta', 'expected_calibration_error', 'fit_temperature',
+           'calibration', 'open_set_calibration', 'plot_history', 'per_class_accuracy', 'confusion_matrix',
+           'plot_confusion_matrix', 'plot_top_losses', 'TrainResult', 'train_landmarks', 'results_table',
+           'recipe_command', 'run_is_current', 'recipe_run', 'landmark_train']
 
 # %% ../nbs/10_learner.ipynb #43955b55
 ModelName = Literal['scratch', 'transfer']  # the networks `build_model` makes
@@ -59,8 +59,10 @@ def expected_calibration_error(probs:torch.Tensor, # [N, C] probabilities
                                n_bins:int=15, # Confidence bins
                               ) -> float:
     "The average gap between confidence and accuracy, weighted by how many predictions fall in each bin."
-    conf, pred = probs.max(1); correct = (pred == targets).float()
-    bins = torch.linspace(0, 1, n_bins + 1); ece = 0.
+    conf, pred = probs.max(1)
+    correct = (pred == targets).float()
+    bins = torch.linspace(0, 1, n_bins + 1)
+    ece = 0.
     for lo, hi in zip(bins[:-1], bins[1:]):
         m = (conf > lo) & (conf <= hi)
         if m.any(): ece += m.float().mean().item()*abs(conf[m].mean().item() - correct[m].mean().item())
@@ -74,7 +76,10 @@ def fit_temperature(logits:torch.Tensor, # [N, C] validation logits
     log_t = torch.zeros(1, requires_grad=True)
     opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200, line_search_fn='strong_wolfe')
     def closure():
-        opt.zero_grad(); loss = F.cross_entropy(logits/log_t.exp(), targets); loss.backward(); return loss
+        opt.zero_grad()
+        loss = F.cross_entropy(logits/log_t.exp(), targets)
+        loss.backward()
+        return loss
     opt.step(closure)
     return log_t.detach().exp().item()
 
@@ -84,7 +89,8 @@ def calibration(logits:torch.Tensor, # [N, C] validation logits
                 accept:float=0.95, # Fraction of validation images whose top probability should clear the threshold
                ) -> dict: # The temperature, the threshold, and the ECE before and after
     "The temperature that calibrates `logits`, and the 'no known landmark' threshold that keeps `accept` of them."
-    t = fit_temperature(logits, targets); probs = (logits/t).softmax(1)
+    t = fit_temperature(logits, targets)
+    probs = (logits/t).softmax(1)
     return dict(temperature=t, threshold=float(torch.quantile(probs.max(1).values, 1 - accept)),
                 ece_before=expected_calibration_error(logits.softmax(1), targets), ece_after=expected_calibration_error(probs, targets))
 
@@ -113,9 +119,14 @@ def plot_history(history:list, # Records from `fit`
     import matplotlib.pyplot as plt
     ep = [r['epoch'] for r in history]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.5))
-    a1.plot(ep, [r['train_loss'] for r in history], label='train'); a1.plot(ep, [r['valid_loss'] for r in history], label='valid')
-    a1.set_xlabel('epoch'); a1.set_ylabel('loss'); a1.legend()
-    a2.plot(ep, [100*r['valid_acc'] for r in history], color='tab:green'); a2.set_xlabel('epoch'); a2.set_ylabel('valid accuracy (%)')
+    a1.plot(ep, [r['train_loss'] for r in history], label='train')
+    a1.plot(ep, [r['valid_loss'] for r in history], label='valid')
+    a1.set_xlabel('epoch')
+    a1.set_ylabel('loss')
+    a1.legend()
+    a2.plot(ep, [100*r['valid_acc'] for r in history], color='tab:green')
+    a2.set_xlabel('epoch')
+    a2.set_ylabel('valid accuracy (%)')
     from matplotlib.ticker import MaxNLocator
     for ax in (a1, a2): ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if title: fig.suptitle(title)
@@ -130,7 +141,8 @@ def per_class_accuracy(targets:torch.Tensor, # [N] true labels
     "Accuracy of each class, worst first."
     out = []
     for c, name in enumerate(classes):
-        mask = targets == c; n = int(mask.sum())
+        mask = targets == c
+        n = int(mask.sum())
         out.append((display_name(name), (preds[mask] == c).float().mean().item() if n else float('nan'), n))
     return sorted(out, key=lambda t: (t[1], t[0]))
 
@@ -150,16 +162,20 @@ def plot_confusion_matrix(targets:torch.Tensor, # [N] true labels
                          ):
     "The row-normalised confusion matrix, readable at 50 classes."
     import matplotlib.pyplot as plt
-    n = len(classes); cm = confusion_matrix(targets, preds, n).float()
+    n = len(classes)
+    cm = confusion_matrix(targets, preds, n).float()
     cm = cm/cm.sum(1, keepdim=True).clamp(min=1)
     side = figsize or (max(5, 0.24*n + 2.5),)*2
     fig, ax = plt.subplots(figsize=side)
     im = ax.imshow(cm.numpy(), cmap='Blues', vmin=0, vmax=1)
     names = [display_name(c)[:22] for c in classes]
     fs = 10 if n <= 12 else 7
-    ax.set_xticks(range(n)); ax.set_xticklabels(names, rotation=90, fontsize=fs)
-    ax.set_yticks(range(n)); ax.set_yticklabels(names, fontsize=fs)
-    ax.set_xlabel('predicted'); ax.set_ylabel('actual')
+    ax.set_xticks(range(n))
+    ax.set_xticklabels(names, rotation=90, fontsize=fs)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels(names, fontsize=fs)
+    ax.set_xlabel('predicted')
+    ax.set_ylabel('actual')
     if n <= 12:
         for i in range(n):
             for j in range(n):
@@ -184,10 +200,12 @@ def plot_top_losses(result:EvalResult, # From `evaluate` on `dl`
     fig, axs = plt.subplots(nrows, ncols, figsize=(3.2*ncols, 3.4*nrows), squeeze=False)
     for ax in axs.flat: ax.axis('off')
     for ax, i in zip(axs.flat, idx):
-        x, y = ds[i]; p = result.preds[i].item()
+        x, y = ds[i]
+        p = result.preds[i].item()
         ax.imshow((x*std + mean).clamp(0, 1).permute(1, 2, 0).numpy())
         ax.set_title(f'{display_name(ds.classes[p])} / {display_name(ds.classes[y])}\np={result.probs[i, p]:.2f}  loss={losses[i]:.2f}', fontsize=9)
-    fig.suptitle('predicted / actual', fontsize=10); fig.tight_layout()
+    fig.suptitle('predicted / actual', fontsize=10)
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/10_learner.ipynb #899345c7
@@ -230,7 +248,8 @@ def _save_plots(res:TrainResult, dls):
     for name, fig in (('history', plot_history(res.history)),
                       ('confusion_matrix', plot_confusion_matrix(res.test.targets, res.test.preds, dls.classes)),
                       ('top_losses', plot_top_losses(res.test, dls['test'], k=9))):
-        fig.savefig(res.out/f'{name}.png', dpi=110); plt.close(fig)
+        fig.savefig(res.out/f'{name}.png', dpi=110)
+        plt.close(fig)
 
 # %% ../nbs/10_learner.ipynb #d33e7ef2
 def _calibrate_run(net:nn.Module, dls, best:Path, ck:dict, device) -> dict:
@@ -302,18 +321,22 @@ def train_landmarks(data:str='synthetic', # 'synthetic', 'udacity' or a dataset 
     a['weights'] = None if str(weights).lower() == 'none' else weights
     if model == 'transfer' and (resume is not None or stop_after is not None):
         raise ValueError('--resume and --stop-after are for scratch runs; a transfer run restarts from its pretrained weights')
-    info = init_distributed(device); set_threads(threads)
+    info = init_distributed(device)
+    set_threads(threads)
     out = Path(out)
     if info.main: out.mkdir(parents=True, exist_ok=True)
     dls = _run_loaders(data, batch_size, valid_size, num_workers, limit, seed, size, model == 'transfer' and a['weights'] is not None, cache, mixup)
     set_seed(seed)  # the same initial weights on every run with this seed
     net = build_model(model, len(dls.classes), dropout, arch, a['weights'], width, depth)
     meta = _run_meta({k: v for k, v in a.items() if k != 'progress'}, net, dls)
-    t0 = time.perf_counter(); history = _train(net, dls, a, meta); seconds = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    history = _train(net, dls, a, meta)
+    seconds = time.perf_counter() - t0
     if not info.main: return TrainResult(net, history, None, out, seconds)  # rank 0 tests the model and writes the report
     history.save(out)  # for transfer runs: both steps, numbered on
     best = out/'best.pt' if (out/'best.pt').exists() else out/'frozen'/'best.pt'
-    ck = load_checkpoint(best); net.load_state_dict(ck['model'])
+    ck = load_checkpoint(best)
+    net.load_state_dict(ck['model'])
     cal = _calibrate_run(net, dls, best, ck, device)
     res = TrainResult(net, history, evaluate(net, dls['test'], device), out, seconds)
     _write_report(res, dls, best, meta, cal)
@@ -378,6 +401,9 @@ def recipe_run(name:str, # The run's folder under `cache_dir('runs')`
 # %% ../nbs/10_learner.ipynb #c6776346
 SYNTHETIC_RUNS = {'scratch_cpu': dict(CPU_RECIPE, data='synthetic', model='scratch'),
                   'transfer_cpu': dict(TRANSFER_CPU_RECIPE, data='synthetic', model='transfer')}
+
+# %% ../nbs/10_learner.ipynb #6e719392
+SHAPES_RECIPE = dict(epochs=6, size=32, batch_size=32, lr=5e-3, scheduler='onecycle', weight_decay=1e-4, dropout=0.1, num_workers=0, progress=False)
 
 # %% ../nbs/10_learner.ipynb #74c67893
 def _train_and_report(args:dict):

@@ -46,7 +46,9 @@ def centre_square(img:Image.Image, # An image
                   side:int, # Side of the result
                  ) -> Image.Image:
     "The centre square of `img`, resized (antialiased) to `side` x `side`: what an evaluation resize and centre crop keep."
-    w, h = img.size; s = min(w, h); left, top = (w - s)//2, (h - s)//2
+    w, h = img.size
+    s = min(w, h)
+    left, top = (w - s)//2, (h - s)//2
     return img.crop((left, top, left + s, top + s)).resize((side, side), Image.BILINEAR)
 
 # %% ../nbs/06_loaders.ipynb #7948f2c4
@@ -71,7 +73,8 @@ class DecodedCache:
         self.root, self.side = Path(root), side
         self.files = find_image_files(self.root/'train') + find_image_files(self.root/'test')
         self.slot = {str(p): i for i, p in enumerate(self.files)}
-        folder = Path(folder or cache_dir('decoded')); folder.mkdir(parents=True, exist_ok=True)
+        folder = Path(folder or cache_dir('decoded'))
+        folder.mkdir(parents=True, exist_ok=True)
         self.path = folder/f'{content_key(self.files, self.root)}_{side}px'
         if not self.path.exists(): self._create()
         self._data = self._filled = None  # opened lazily, once in each process
@@ -83,7 +86,8 @@ class DecodedCache:
         except OSError: shutil.rmtree(tmp, ignore_errors=True)
     def _open(self):
         if self._data is None:
-            self._data = np.load(self.path/'images.npy', mmap_mode='r+'); self._filled = np.load(self.path/'filled.npy', mmap_mode='r+')
+            self._data = np.load(self.path/'images.npy', mmap_mode='r+')
+            self._filled = np.load(self.path/'filled.npy', mmap_mode='r+')
     def __getitem__(self, path, # An image file of the dataset
                    ) -> np.ndarray: # [3, side, side] uint8
         "The stored square of image `path`, decoding and storing it first if needed; `BadImageError` if it cannot be read."
@@ -97,7 +101,8 @@ class DecodedCache:
     @property
     def n_filled(self) -> int:
         "How many images are stored so far."
-        self._open(); return int(self._filled.sum())
+        self._open()
+        return int(self._filled.sum())
     def __getstate__(self): return {**self.__dict__, '_data': None, '_filled': None}  # each process maps the file itself
     def __len__(self): return len(self.files)
     def __repr__(self): return f'DecodedCache({self.root.name}, {self.side} px, {self.n_filled}/{len(self)} stored, at {self.path.name})'
@@ -111,7 +116,8 @@ class CachedImages(LandmarkImages):
                  cache:DecodedCache, # Where the decoded images live
                  stats:tuple=IMAGENET_STATS, # (mean, std) the batches are normalised with, kept for display
                 ):
-        super().__init__(items, classes, None, stats); self.cache = cache
+        super().__init__(items, classes, None, stats)
+        self.cache = cache
     def _load(self, path): return torch.from_numpy(np.array(self.cache[path]))  # a copy: the batch must not alias the shared map
     def __repr__(self): return f'CachedImages({len(self)} images, {len(self.classes)} classes, {self.cache.side} px)'
 
@@ -123,7 +129,8 @@ def _hue_matrices(turns:torch.Tensor) -> torch.Tensor:
     "[B, 3, 3] RGB matrices that rotate the hue by `turns` (YIQ rotation; grey stays grey)."
     to_yiq = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
     c, s = (2*math.pi*turns).cos(), (2*math.pi*turns).sin()
-    rot = torch.zeros(len(turns), 3, 3); rot[:, 0, 0] = 1
+    rot = torch.zeros(len(turns), 3, 3)
+    rot[:, 0, 0] = 1
     rot[:, 1, 1], rot[:, 1, 2], rot[:, 2, 1], rot[:, 2, 2] = c, -s, s, c
     return torch.linalg.inv(to_yiq) @ rot @ to_yiq
 
@@ -157,12 +164,14 @@ class BatchAugment:
     def augment(self, x:torch.Tensor, # [B, 3, H, W] uint8 images
                ) -> torch.Tensor: # [B, 3, size, size] float in [0, 1]
         "Random resized crop, flip and rotation through one affine grid, then colour jitter."
-        B = len(x); u = lambda: torch.rand(B)
+        B = len(x)
+        u = lambda: torch.rand(B)
         area = self.scale[0] + (self.scale[1] - self.scale[0])*u()
         aspect = (math.log(self.ratio[0]) + math.log(self.ratio[1]/self.ratio[0])*u()).exp()
         w, h = (area*aspect).sqrt().clamp(max=1), (area/aspect).sqrt().clamp(max=1)  # crop sides, fractions of the image
         flip = torch.where(u() < 0.5, -1., 1.)
-        angle = torch.deg2rad(self.degrees*(2*u() - 1)); c, s = angle.cos(), angle.sin()
+        angle = torch.deg2rad(self.degrees*(2*u() - 1))
+        c, s = angle.cos(), angle.sin()
         tx, ty = (1 - w)*(2*u() - 1), (1 - h)*(2*u() - 1)
         theta = torch.stack([torch.stack([c*w*flip, -s*h, tx], 1), torch.stack([s*w*flip, c*h, ty], 1)], 1)
         grid = F.affine_grid(theta, (B, 3, self.size, self.size), align_corners=False)
@@ -178,7 +187,8 @@ class BatchAugment:
     def __call__(self, batch:list, # (uint8 image, label) pairs from `CachedImages`
                 ) -> tuple: # ([B, 3, size, size] normalised float images, [B] labels or, with mixup, [B, classes] probabilities)
         "Collate and augment one batch."
-        x = torch.stack([im for im, _ in batch]); y = torch.tensor([l for _, l in batch])
+        x = torch.stack([im for im, _ in batch])
+        y = torch.tensor([l for _, l in batch])
         x = (self.augment(x) - self.mean)/self.std
         return mixup_batch(x, y, self.mixup, self.num_classes) if self.mixup > 0 else (x, y)
     def __repr__(self): return f'BatchAugment(size={self.size}, scale={self.scale}, degrees={self.degrees}, jitter={self.jitter}' + (f', mixup={self.mixup})' if self.mixup else ')')
@@ -259,12 +269,15 @@ def show_batch(dl:DataLoader, # A loader from `get_data_loaders`
               ):
     "A grid of the first `n` images of `dl` with their class names."
     import matplotlib.pyplot as plt
-    ds = dl.dataset; mean, std = (torch.tensor(v).view(3, 1, 1) for v in ds.stats)
+    ds = dl.dataset
+    mean, std = (torch.tensor(v).view(3, 1, 1) for v in ds.stats)
     xs, ys = [], []
     for xb, yb in dl:
-        xs += list(xb); ys += yb.tolist()
+        xs += list(xb)
+        ys += yb.tolist()
         if len(xs) >= n: break
-    n = min(n, len(xs)); nrows = math.ceil(n/ncols)
+    n = min(n, len(xs))
+    nrows = math.ceil(n/ncols)
     fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (2*ncols, 2.2*nrows), squeeze=False)
     for ax in axs.flat: ax.axis('off')
     for ax, x, y in zip(axs.flat, xs[:n], ys[:n]):

@@ -109,8 +109,10 @@ def _format_row(fmt, path, pr, k):
     if fmt == 'json':
         return json.dumps({'path': str(path), 'label': pr.label, 'known': pr.known, 'confidence': round(pr.confidence, 6), 'top': [{'landmark': n, 'probability': round(p, 6)} for n, p in pr.top]})
     if fmt == 'csv':
-        buf = io.StringIO(); cells = [str(path), pr.label, pr.known, f'{pr.confidence:.6f}'] + [v for n, p in pr.top for v in (n, f'{p:.6f}')]
-        csv.writer(buf).writerow(cells); return buf.getvalue().rstrip('\r\n')
+        buf = io.StringIO()
+        cells = [str(path), pr.label, pr.known, f'{pr.confidence:.6f}'] + [v for n, p in pr.top for v in (n, f'{p:.6f}')]
+        csv.writer(buf).writerow(cells)
+        return buf.getvalue().rstrip('\r\n')
     rest = pr.top[1:] if pr.known else pr.top  # below the threshold, the landmark it would have said is shown first
     return f"{str(path):<50} {pr.label:<24} {pr.top[0][1]:6.1%}   " + ', '.join(f'{n} {p:.0%}' for n, p in rest)
 
@@ -133,14 +135,18 @@ def _rows(path:Path, fmt:str):
 def _cut_partial_row(path:Path):
     "Cut off the last row of `path` if a kill left it without its newline."
     with path.open('rb+') as f:
-        size = f.seek(0, 2); tail = f.seek(max(0, size - 65536)); data = f.read()
+        size = f.seek(0, 2)
+        tail = f.seek(max(0, size - 65536))
+        data = f.read()
         if not data.endswith(b'\n'): f.truncate(tail + data.rfind(b'\n') + 1)
 
 # %% ../nbs/12_predict.ipynb #56531748
 def _resume(output:Path, job:dict) -> tuple:
     "(paths already classified into `output` by an earlier run of the same `job`, whether the file is new); a half-written last row is cut off."
     side = _sidecar(output)
-    if not output.exists() or output.stat().st_size == 0: side.write_text(json.dumps({**job, 'complete': False})); return set(), True
+    if not output.exists() or output.stat().st_size == 0:
+        side.write_text(json.dumps({**job, 'complete': False}))
+        return set(), True
     if not side.exists(): raise ValueError(f'{output} exists and was not written by landmark_predict: choose another --output, or delete it')
     if {k: json.loads(side.read_text()).get(k) for k in job} != job:
         raise ValueError(f'{output} holds the rows of another job (another model, k, format, shard or inputs): choose another --output, or delete it and its .json to start again')
@@ -183,7 +189,8 @@ def _report_bad(bad:list, err):
 def _finish(output:Path|None, bad:list):
     "Mark a job's file complete, with the files it could not read."
     if output is None: return
-    side = _sidecar(output); job = json.loads(side.read_text())
+    side = _sidecar(output)
+    job = json.loads(side.read_text())
     side.write_text(json.dumps({**job, 'complete': True, 'bad': [[str(p), r] for p, r in bad]}))
 
 # %% ../nbs/12_predict.ipynb #aba82f95
@@ -204,7 +211,9 @@ def run_predict(model:str, # An exported model: .pt (TorchScript), .pt2 (torch.e
                ) -> int: # The exit code: 0 all classified, 1 some could not be, 2 usage error, 130 interrupted
     "Classify photos with an exported landmark model, one row each; list unreadable files at the end. Exit 0: all classified, 1: some not, 2: usage error."
     out, err = out or sys.stdout, err or sys.stderr
-    def usage(msg): print(f'landmark_predict: error: {msg}', file=err); return 2
+    def usage(msg):
+        print(f'landmark_predict: error: {msg}', file=err)
+        return 2
     if format not in get_args(OutputFormat): return usage(f'--format must be table, csv, json or parquet, not {format!r}')
     if not paths: return usage('give at least one image file or folder')
     if engine == 'ray': return _predict_on_ray(model, paths, k=k, format=format, batch_size=batch_size, runtime=runtime, shard=shard, output=output, out=out, err=err, address=address)
@@ -220,37 +229,49 @@ def run_predict(model:str, # An exported model: .pt (TorchScript), .pt2 (torch.e
     except (ModelFileError, ValueError) as e: return usage(e)
     except Exception as e: return usage(f'cannot load model {model}: {type(e).__name__}: {e}')
     listed = list(iter_image_paths(paths))
-    if not listed: print('landmark_predict: no image files found under the given paths', file=err); return 1
+    if not listed:
+        print('landmark_predict: no image files found under the given paths', file=err)
+        return 1
     files = [p for p in listed if (n == 1 or shard_of(p, n) == i) and str(p) not in done]
     return _classify(predictor, files, k, fmt, batch_size, num_workers, output, out, err, progress, fresh)
 
 # %% ../nbs/12_predict.ipynb #e74a9daf
 def _classify(predictor, files, k, fmt, batch_size, num_workers, output, out, err, progress, fresh) -> int:
     from tqdm.auto import tqdm
-    if not files and not fresh: print(f'landmark_predict: nothing left to do: every photo of this job is in {output}', file=err); _finish(output, []); return 0
+    if not files and not fresh:
+        print(f'landmark_predict: nothing left to do: every photo of this job is in {output}', file=err)
+        _finish(output, [])
+        return 0
     print(f'landmark_predict: {_runtime_line(predictor, batch_size)}', file=err)
     rows, bad, n_ok, t0 = _open_rows(output, out, fmt, k, fresh), [], 0, time.perf_counter()
     bar = tqdm(total=len(files), desc='photos', unit='photo', file=err, disable=not (err.isatty() if progress is None else progress))
     try:
         for path, res in _predict_photos(predictor, files, k, batch_size, num_workers):
             bar.update(1)
-            if isinstance(res, BadImageError): bad.append((path, res.reason)); continue
+            if isinstance(res, BadImageError):
+                bad.append((path, res.reason))
+                continue
             print(_format_row(fmt, path, res, k), file=rows, flush=True)
             n_ok += 1  # counted once written: an interruption inside the row leaves it uncounted
     except KeyboardInterrupt:
-        bar.close(); print(f'landmark_predict: interrupted after {n_ok} photos' + (f'; they are in {output}: run the same command again to go on' if output else ''), file=err); return 130
+        bar.close()
+        print(f'landmark_predict: interrupted after {n_ok} photos' + (f'; they are in {output}: run the same command again to go on' if output else ''), file=err)
+        return 130
     finally:
         if rows is not out: rows.close()
-    bar.close(); secs = time.perf_counter() - t0
+    bar.close()
+    secs = time.perf_counter() - t0
     print(f'landmark_predict: {n_ok} photos in {secs:.1f} s, {n_ok/max(secs, 1e-9):.0f} a second', file=err)
-    _report_bad(bad, err); _finish(output, bad)
+    _report_bad(bad, err)
+    _finish(output, bad)
     return 1 if bad else 0
 
 # %% ../nbs/12_predict.ipynb #a93f70cb
 def _predict_to_pipe(args:dict) -> int:
     try: return run_predict(**args)
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); return 0
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 # %% ../nbs/12_predict.ipynb #75906dcc
 def landmark_predict(argv:list|None=None, # Command-line arguments; default `sys.argv[1:]`
@@ -289,15 +310,19 @@ def merge_predictions(parts:list, # The files of every shard of one job, written
                      ) -> int: # 0, or 1 when some photos could not be classified
     "Merge the shard files of one job into the rows of one unsharded run, in its order; every shard must be there, complete."
     out, err = out or sys.stdout, err or sys.stderr
-    if not parts: print('landmark_merge: error: give the files of every shard, such as parts/*-of-4.csv', file=err); return 2
-    jobs = _check_parts(parts); fmt, inputs = jobs[0]['format'], jobs[0]['paths']
+    if not parts:
+        print('landmark_merge: error: give the files of every shard, such as parts/*-of-4.csv', file=err)
+        return 2
+    jobs = _check_parts(parts)
+    fmt, inputs = jobs[0]['format'], jobs[0]['paths']
     dest = open(output, 'w', newline='') if output else out
     try:
         if fmt == 'csv': print(Path(parts[0]).open(newline='').readline().rstrip('\r\n'), file=dest)
         last = None
         for path, line in heapq.merge(*(_rows(Path(p), fmt) for p in parts), key=lambda r: _order_key(r[0], inputs)):
             if path == last: raise ValueError(f'{path} is in two shard files: the shards are not of one job')
-            print(line, file=dest); last = path
+            print(line, file=dest)
+            last = path
     finally:
         if dest is not out: dest.close()
     bad = sorted((p for j in jobs for p in j.get('bad', [])), key=lambda b: _order_key(b[0], inputs))
@@ -423,11 +448,18 @@ def _append_parquet(writer, output:Path, columns:dict):
     writer.write_table(table)
     return writer
 
+# %% ../nbs/12_predict.ipynb #5e14abf4
+def _private_instance(private:bool) -> dict:
+    "The extra `ray.init` arguments for an instance the command starts for itself; none for a cluster it joins."
+    return dict(_system_config={'enable_metrics_collection': False}) if private else {}
+
 # %% ../nbs/12_predict.ipynb #4417ce22
 def _predict_on_ray(model:str, paths:list, *, k:int, format:str, batch_size:int, runtime:str, shard, output, out, err, address) -> int:
     "`run_predict` on Ray Data: the same rows, from `BatchPredictor` actors sized by `ray_plan`."
     out, err = out or sys.stdout, err or sys.stderr
-    def usage(msg): print(f'landmark_predict: error: {msg}', file=err); return 2
+    def usage(msg):
+        print(f'landmark_predict: error: {msg}', file=err)
+        return 2
     try:
         ray, fmt = _import_ray(), _output_format(format, output)
         if shard is not None: raise ValueError('--shard splits a job by hand; with --engine ray, Ray splits it: leave --shard out')
@@ -437,15 +469,20 @@ def _predict_on_ray(model:str, paths:list, *, k:int, format:str, batch_size:int,
     output = Path(output) if output is not None else None
     if output is not None: output.parent.mkdir(parents=True, exist_ok=True)
     started = not ray.is_initialized()  # a caller's own Ray instance is used, and left running
-    if started: ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    private = address is None and 'RAY_ADDRESS' not in os.environ  # a local instance of our own, which nothing else reads the metrics of
+    if started: ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False, **_private_instance(private))
     try:
         photos = _ray_dataset(ray, paths, batch_size)
-        if photos is None: print('landmark_predict: no image files found under the given paths', file=err); return 1
+        if photos is None:
+            print('landmark_predict: no image files found under the given paths', file=err)
+            return 1
         rows = _ray_rows(ray, photos, BatchPredictor, dict(model=str(Path(model).resolve()), runtime=runtime, k=k, threads=1), batch_size)
         t0 = time.perf_counter()
         n_ok, bad, first = _write_ray_rows(rows, fmt, k, output, out)
     except ValueError as e: return usage(e)
-    except KeyboardInterrupt: print('landmark_predict: interrupted', file=err); return 130
+    except KeyboardInterrupt:
+        print('landmark_predict: interrupted', file=err)
+        return 130
     finally:
         if started: ray.shutdown()
     secs = time.perf_counter() - t0

@@ -77,7 +77,8 @@ def model_summary(model:nn.Module, # The network
             else: yield full, child
     for name, mod in leaves(model):
         hooks.append(mod.register_forward_hook(lambda m, i, o, name=name: rows.append((name, tuple(o.shape[1:]), sum(p.numel() for p in m.parameters())))))
-    was_training = model.training; model.eval()
+    was_training = model.training
+    model.eval()
     try:
         with torch.no_grad(): model(torch.zeros(1, 3, size, size, device=next(model.parameters()).device))
     finally:
@@ -90,7 +91,8 @@ def count_flops(model:nn.Module, # The network
                 size:int=224, # Side of the input image
                ) -> int: # Floating-point operations of one forward pass on one image
     "FLOPs of one forward pass of `model` on a `size` x `size` image."
-    was_training = model.training; model.eval()
+    was_training = model.training
+    model.eval()
     try:
         with torch.no_grad(), FlopCounterMode(display=False) as counter: model(torch.zeros(1, 3, size, size, device=next(model.parameters()).device))
     finally: model.train(was_training)

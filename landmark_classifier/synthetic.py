@@ -50,7 +50,8 @@ def _sky_and_ground(r, S, horizon):
 # %% ../nbs/04_synthetic.ipynb #b582f33d
 def _background(r, img, horizon):
     "Clouds, then distant hills, a city skyline or a row of trees, hazy."
-    S = img.size[0]; d = ImageDraw.Draw(img, 'RGBA')
+    S = img.size[0]
+    d = ImageDraw.Draw(img, 'RGBA')
     for _ in range(r.randint(0, 4)):
         x, y, w = r.uniform(0, S), r.uniform(0, horizon*.6), r.uniform(.1, .3)*S
         d.ellipse([x-w, y-w*.3, x+w, y+w*.3], fill=(255, 255, 255, r.randint(60, 160)))
@@ -58,13 +59,16 @@ def _background(r, img, horizon):
     haze = _jitter(r, (120, 130, 140), 30) + (r.randint(90, 200),)
     if kind == 'hills':
         pts, x = [(0, horizon)], 0
-        while x < S: x += r.uniform(.05, .2)*S; pts.append((x, horizon - r.uniform(.02, .18)*S))
+        while x < S:
+            x += r.uniform(.05, .2)*S
+            pts.append((x, horizon - r.uniform(.02, .18)*S))
         d.polygon(pts + [(S, horizon)], fill=haze)
     elif kind == 'city':
         x = 0
         while x < S:
             w, h = r.uniform(.03, .09)*S, r.uniform(.03, .2)*S
-            d.rectangle([x, horizon-h, x+w, horizon], fill=haze); x += w + r.uniform(0, .05)*S
+            d.rectangle([x, horizon-h, x+w, horizon], fill=haze)
+            x += w + r.uniform(0, .05)*S
     elif kind == 'trees':
         for _ in range(r.randint(4, 12)):
             x, s = r.uniform(0, S), r.uniform(.02, .05)*S
@@ -73,7 +77,8 @@ def _background(r, img, horizon):
 # %% ../nbs/04_synthetic.ipynb #38c2aa11
 def _occluders(r, img, horizon):
     "Up to three things in front of the landmark: trees, lamp posts, people, cars, leaves at the edge."
-    S = img.size[0]; d = ImageDraw.Draw(img, 'RGBA')
+    S = img.size[0]
+    d = ImageDraw.Draw(img, 'RGBA')
     for _ in range(r.choice([0, 0, 1, 1, 2, 3])):
         kind, x, y = r.choice(['tree', 'post', 'person', 'car', 'leaves']), r.uniform(0, S), r.uniform(horizon + .05*S, S*1.02)
         if kind == 'tree':
@@ -85,10 +90,12 @@ def _occluders(r, img, horizon):
             d.ellipse([x-.015*S, y-.47*S, x+.027*S, y-.44*S], fill=(240, 230, 180, 255))
         elif kind == 'person':
             s, c = r.uniform(.04, .1)*S, _jitter(r, (60, 60, 80), 60) + (255,)
-            d.rectangle([x-s*.25, y-s*1.6, x+s*.25, y], fill=c); d.ellipse([x-s*.2, y-s*2, x+s*.2, y-s*1.6], fill=(220, 180, 150, 255))
+            d.rectangle([x-s*.25, y-s*1.6, x+s*.25, y], fill=c)
+            d.ellipse([x-s*.2, y-s*2, x+s*.2, y-s*1.6], fill=(220, 180, 150, 255))
         elif kind == 'car':
             s, c = r.uniform(.08, .18)*S, _jitter(r, r.choice(_ACCENTS), 30) + (255,)
-            d.rectangle([x-s, y-s*.35, x+s, y], fill=c); d.rectangle([x-s*.6, y-s*.6, x+s*.5, y-s*.35], fill=c)
+            d.rectangle([x-s, y-s*.35, x+s, y], fill=c)
+            d.rectangle([x-s*.6, y-s*.6, x+s*.5, y-s*.35], fill=c)
         else:
             cx, cy = r.choice([0, S]), r.uniform(0, S*.4)
             for _ in range(8):
@@ -100,7 +107,8 @@ def _perspective_coeffs(src, dst):
     "Coefficients for `Image.transform(PERSPECTIVE)` mapping output quad `dst` back to input quad `src`."
     A, b = [], []
     for (x, y), (u, v) in zip(dst, src):
-        A += [[x, y, 1, 0, 0, 0, -u*x, -u*y], [0, 0, 0, x, y, 1, -v*x, -v*y]]; b += [u, v]
+        A += [[x, y, 1, 0, 0, 0, -u*x, -u*y], [0, 0, 0, x, y, 1, -v*x, -v*y]]
+        b += [u, v]
     return np.linalg.solve(np.array(A, np.float64), np.array(b, np.float64)).tolist()
 
 # %% ../nbs/04_synthetic.ipynb #bb5bfab2
@@ -122,7 +130,8 @@ def draw_landmark(name:str|None, # A key of `LANDMARK_DRAWINGS`, e.g. 'Obelisk';
                  ) -> Image.Image: # An RGB photo-like picture, fully determined by the arguments
     "Draw one picture of the landmark class `name` (or, for `None`, the same kind of scene without one)."
     if name is not None and name not in LANDMARK_DRAWINGS: raise KeyError(f'{name!r} is not a synthetic landmark; choose one of {list(LANDMARK_DRAWINGS)}')
-    rng = np.random.default_rng(seed); r = random.Random(int(rng.integers(2**63)))
+    rng = np.random.default_rng(seed)
+    r = random.Random(int(rng.integers(2**63)))
     S = 2*size
     horizon = int(S*r.uniform(.5, .8))
     img = _sky_and_ground(r, S, horizon)
@@ -184,7 +193,8 @@ def make_synthetic_landmarks(dest:str|Path|None=None, # Folder to create; defaul
     if n_no_landmark < 0: raise ValueError(f'n_no_landmark must be 0 or more, got {n_no_landmark}')
     params = dict(n_classes=n_classes, n_train=n_train, n_test=n_test, n_no_landmark=n_no_landmark, size=size, seed=seed, version=_SYNTHETIC_VERSION)
     if dest is None: dest = cache_dir('data')/'synthetic_{n_classes}c_{n_train}tr_{n_test}te_{n_no_landmark}none_{size}px_seed{seed}_v{version}'.format(**params)
-    dest = Path(dest); marker = dest/'.synthetic.json'
+    dest = Path(dest)
+    marker = dest/'.synthetic.json'
     if marker.exists():
         if json.loads(marker.read_text()) == params: return dest
         raise FileExistsError(f'{dest} holds a synthetic set made with other parameters ({marker.read_text().strip()}); delete it or choose another dest')

@@ -26,7 +26,8 @@ def make_problem_images(dest:str|Path, # Folder to write into (created)
                         size:int=48, # Side of the readable images
                        ) -> dict: # {'good': [paths], 'bad': [paths]}
     "Write the awkward cases: readable CMYK, 16-bit, RGBA, palette, grey, rotated and animated files, and unreadable ones."
-    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
     grad = np.linspace(0, 255, size*size*3).reshape(size, size, 3).astype(np.uint8)
     rgb = Image.fromarray(grad)
     good, bad = {}, {}
@@ -36,13 +37,15 @@ def make_problem_images(dest:str|Path, # Folder to write into (created)
     good['palette.gif'] = lambda p: rgb.convert('P', palette=Image.Palette.ADAPTIVE).save(p)
     good['grey.jpg'] = lambda p: rgb.convert('L').save(p)
     def _rotated(p):
-        exif = Image.Exif(); exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to view
+        exif = Image.Exif()
+        exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to view
         rgb.crop((0, 0, size, size//2)).save(p, exif=exif)
     good['rotated.jpg'] = _rotated
     good['animated.gif'] = lambda p: rgb.save(p, save_all=True, append_images=[rgb.rotate(90)], duration=100)
     good['tiny.png'] = lambda p: Image.new('RGB', (1, 1), (200, 10, 10)).save(p)
     def _truncated(p):  # a photo cut off after 60% of its bytes, as an interrupted copy leaves it
-        buf = BytesIO(); Image.fromarray(np.random.default_rng(0).integers(0, 256, (128, 128, 3), dtype=np.uint8)).save(buf, 'JPEG')
+        buf = BytesIO()
+        Image.fromarray(np.random.default_rng(0).integers(0, 256, (128, 128, 3), dtype=np.uint8)).save(buf, 'JPEG')
         p.write_bytes(buf.getvalue()[:len(buf.getvalue())*6//10])
     bad['empty.jpg'] = lambda p: p.write_bytes(b'')
     bad['text.jpg'] = lambda p: p.write_text('this is not an image\n')
@@ -51,7 +54,9 @@ def make_problem_images(dest:str|Path, # Folder to write into (created)
     out = {}
     for kind, files in (('good', good), ('bad', bad)):
         out[kind] = []
-        for fn, write in files.items(): write(dest/fn); out[kind].append(dest/fn)
+        for fn, write in files.items():
+            write(dest/fn)
+            out[kind].append(dest/fn)
     return out
 
 # %% ../nbs/01_testing.ipynb #93837b75
@@ -68,7 +73,9 @@ def _draw_shape(kind:str, size:int, rng:random.Random) -> Image.Image:
     if kind == 'disc': d.ellipse(box, fill=col)
     elif kind == 'square': d.rectangle(box, fill=col)
     elif kind == 'triangle': d.polygon([(cx, cy - r), (cx - r, cy + r), (cx + r, cy + r)], fill=col)
-    elif kind == 'cross': d.rectangle([cx - r, cy - r/3, cx + r, cy + r/3], fill=col); d.rectangle([cx - r/3, cy - r, cx + r/3, cy + r], fill=col)
+    elif kind == 'cross':
+        d.rectangle([cx - r, cy - r/3, cx + r, cy + r/3], fill=col)
+        d.rectangle([cx - r/3, cy - r, cx + r/3, cy + r], fill=col)
     elif kind == 'ring': d.ellipse(box, outline=col, width=max(2, round(r/3)))
     elif kind == 'bar': d.rectangle([cx - r, cy - r/4, cx + r, cy + r/4], fill=col)
     elif kind == 'diamond': d.polygon([(cx, cy - r), (cx + r, cy), (cx, cy + r), (cx - r, cy)], fill=col)
@@ -88,6 +95,7 @@ def make_shapes(root:str|Path, # Folder to write `train/` and `test/` into
     rng, root = random.Random(seed), Path(root)
     for split, n in (('train', n_train), ('test', n_test)):
         for i, kind in enumerate(list(SHAPE_COLOURS)[:n_classes]):
-            folder = root/split/f'{i:02d}.{kind.title()}'; folder.mkdir(parents=True, exist_ok=True)
+            folder = root/split/f'{i:02d}.{kind.title()}'
+            folder.mkdir(parents=True, exist_ok=True)
             for j in range(n): _draw_shape(kind, size, rng).save(folder/f'{j:03d}.png')
     return root

@@ -29,7 +29,9 @@ __all__ = ['OptimizerName', 'ScheduleName', 'set_seed', 'get_device', 'set_threa
 def set_seed(seed:int=42, # The seed
             ):
     "Seed Python, NumPy and PyTorch (CPU and all GPUs)."
-    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
     if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
 
 # %% ../nbs/07_train.ipynb #0cec48aa
@@ -111,14 +113,18 @@ def save_atomic(obj, # Anything `torch.save` takes
                 path:str|Path, # Destination file
                ) -> Path:
     "`torch.save` to a temporary file beside `path`, fsync, then rename over `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f); f.flush(); os.fsync(f.fileno())
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 # %% ../nbs/07_train.ipynb #801adfa6
@@ -149,7 +155,8 @@ def _rng_state(loader_gen:torch.Generator|None=None) -> dict:
 # %% ../nbs/07_train.ipynb #1b89c39e
 def _set_rng_state(state:dict, loader_gen:torch.Generator|None=None):
     random.setstate(_tuplify(state['python']))
-    n = state['numpy']; np.random.set_state((n[0], np.array(n[1], dtype=np.uint32), *n[2:]))
+    n = state['numpy']
+    np.random.set_state((n[0], np.array(n[1], dtype=np.uint32), *n[2:]))
     torch.set_rng_state(state['torch'].cpu())
     if state.get('cuda') and torch.cuda.is_available(): torch.cuda.set_rng_state_all([s.cpu() for s in state['cuda']])
     if loader_gen is not None and 'loader' in state: loader_gen.set_state(state['loader'].cpu())
@@ -240,7 +247,8 @@ def _gather_objects(obj) -> list:
     "Every rank's `obj`, in rank order (`[obj]` in one process)."
     n = dist_info().world_size
     if n == 1: return [obj]
-    out = [None]*n; torch.distributed.all_gather_object(out, obj)
+    out = [None]*n
+    torch.distributed.all_gather_object(out, obj)
     return out
 
 # %% ../nbs/07_train.ipynb #b7ac9586
@@ -253,7 +261,8 @@ class History(list):
     def save(self, folder:str|Path, # Folder to write history.json and history.csv into
             ):
         "Write the history as JSON and CSV."
-        folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
         (folder/'history.json').write_text(json.dumps(list(self), indent=1))
         if self:
             keys = list(self[0])
@@ -277,17 +286,26 @@ def _to(xb, yb, device, channels_last):
 
 # %% ../nbs/07_train.ipynb #e1e12c97
 def _run_epoch(model, dl, loss_fn, opt, sched, device, amp_dtype, scaler, channels_last, bar=None):
-    model.train(); total, n = 0.0, 0
+    model.train()
+    total, n = 0.0, 0
     for xb, yb in dl:
         xb, yb = _to(xb, yb, device, channels_last)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             loss = loss_fn(model(xb), yb)
         opt.zero_grad(set_to_none=True)
-        if scaler is not None: scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
-        else: loss.backward(); opt.step()
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+        else:
+            loss.backward()
+            opt.step()
         if _steps_per_batch(sched): sched.step()
-        total += loss.item()*len(yb); n += len(yb)
-        if bar is not None: bar.update(1); bar.set_postfix(loss=f'{total/n:.3f}', refresh=False)
+        total += loss.item()*len(yb)
+        n += len(yb)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f'{total/n:.3f}', refresh=False)
     return total, n
 
 # %% ../nbs/07_train.ipynb #ceded44c
@@ -300,7 +318,8 @@ def loader_logits(model:nn.Module, # The network; returns logits
                  ) -> tuple: # ([N, C] float32 logits, [N] labels), on the CPU
     "The model's logits and the labels over a whole loader, in evaluation mode."
     if len(dl.dataset) == 0: raise ValueError('nothing to evaluate: the loader holds no images (is the validation split empty?)')
-    model.eval(); logits, targets = [], []
+    model.eval()
+    logits, targets = [], []
     for xb, yb in dl:
         xb, yb = _to(xb, yb, device, channels_last)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
@@ -323,10 +342,24 @@ def _valid_sums(model, dl, device, amp_dtype, channels_last) -> list:
 # %% ../nbs/07_train.ipynb #e55caf2d
 @dataclass
 class _FitRun:
-    model: nn.Module; net: nn.Module; dls: dict; optimizer: torch.optim.Optimizer; sched: object; scaler: object
-    device: torch.device; amp_dtype: object; channels_last: bool; loader_gen: object; info: DistInfo
-    history: History; start: int = 0; best_loss: float = math.inf; since_best: int = 0
-    schedule: str|None = None; warmup: float = 0.1; planned: int = 0
+    model: nn.Module
+    net: nn.Module
+    dls: dict
+    optimizer: torch.optim.Optimizer
+    sched: object
+    scaler: object
+    device: torch.device
+    amp_dtype: object
+    channels_last: bool
+    loader_gen: object
+    info: DistInfo
+    history: History
+    start: int = 0
+    best_loss: float = math.inf
+    since_best: int = 0
+    schedule: str|None = None
+    warmup: float = 0.1
+    planned: int = 0
 
 # %% ../nbs/07_train.ipynb #9538e628
 def _start_run(model, dls, epochs, lr, opt, momentum, weight_decay, scheduler, warmup, seed, device, amp, channels_last, param_groups) -> _FitRun:
@@ -351,7 +384,8 @@ def _resume_run(run:_FitRun, path, classes:list):
     ck = load_checkpoint(path)
     if classes and ck.get('classes') and list(ck['classes']) != list(classes):
         raise CheckpointError(f'{path} was trained on other classes ({len(ck["classes"])}, starting {ck["classes"][:2]}) than this data ({len(classes)}, starting {classes[:2]}): resume it on its own data, or start afresh')
-    run.model.load_state_dict(ck['model']); run.optimizer.load_state_dict(ck['optimizer'])
+    run.model.load_state_dict(ck['model'])
+    run.optimizer.load_state_dict(ck['optimizer'])
     if run.sched is not None and ck.get('scheduler'): run.sched.load_state_dict(ck['scheduler'])
     if run.scaler is not None and ck.get('scaler'): run.scaler.load_state_dict(ck['scaler'])
     run.history, run.start = History(ck['history']), ck['epoch']
@@ -406,7 +440,8 @@ def _replan(run:_FitRun, epochs:int):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # a scheduler stepped before this optimiser step: intended here
         run.sched = get_scheduler(run.optimizer, run.schedule, epochs, len(run.dls['train']), run.warmup)
-        run.sched.last_epoch = step - 1; run.sched.step()
+        run.sched.last_epoch = step - 1
+        run.sched.step()
 
 # %% ../nbs/07_train.ipynb #dd584e44
 def _plan(run:_FitRun, asked:int, done:int, budget, elapsed:float, epoch_seconds:float) -> int:
@@ -492,7 +527,8 @@ def evaluate(model:nn.Module, # The network; returns logits
              device:str|None=None, # Device; default: the best available
             ) -> EvalResult:
     "Loss, accuracy, top-5 accuracy, probabilities and targets of `model` on `dl`."
-    device = get_device(device); model.to(device)
+    device = get_device(device)
+    model.to(device)
     loss, probs, targets = _evaluate_loader(model, dl, device, _amp_dtype(device))
     k = min(5, probs.shape[1])
     top5 = (probs.topk(k, 1).indices == targets[:, None]).any(1).float().mean().item()
@@ -509,8 +545,12 @@ class LRFind:
         "The loss against the learning rate, log scale, with the suggestion marked."
         import matplotlib.pyplot as plt
         ax = ax or plt.subplots(figsize=(6, 3.5))[1]
-        ax.plot(self.lrs, self.losses); ax.set_xscale('log'); ax.set_xlabel('learning rate'); ax.set_ylabel('loss (smoothed)')
-        ax.axvline(self.suggestion, color='r', ls='--', label=f'suggested {self.suggestion:.1e}'); ax.legend()
+        ax.plot(self.lrs, self.losses)
+        ax.set_xscale('log')
+        ax.set_xlabel('learning rate')
+        ax.set_ylabel('loss (smoothed)')
+        ax.axvline(self.suggestion, color='r', ls='--', label=f'suggested {self.suggestion:.1e}')
+        ax.legend()
         return ax
 
 # %% ../nbs/07_train.ipynb #ed8ec759
@@ -523,7 +563,8 @@ def lr_find(model:nn.Module, # The network; its weights are restored afterwards
             device:str|None=None, # Device; default: the best available
            ) -> LRFind:
     "Sweep the learning rate exponentially and suggest one."
-    device = get_device(device); model.to(device)
+    device = get_device(device)
+    model.to(device)
     saved = {k: v.detach().clone() for k, v in model.state_dict().items()}
     optimizer = get_optimizer(model, opt, lr=start, weight_decay=0.)
     mult, loss_fn = (end/start)**(1/max(1, num_it-1)), get_loss()
@@ -536,10 +577,18 @@ def lr_find(model:nn.Module, # The network; its weights are restored afterwards
                 for g in optimizer.param_groups: g['lr'] = lr_now
                 xb, yb = xb.to(device), yb.to(device)
                 loss = loss_fn(model(xb), yb)
-                optimizer.zero_grad(); loss.backward(); optimizer.step()
-                avg = 0.9*avg + 0.1*loss.item(); smooth = avg/(1 - 0.9**(it+1))
-                lrs.append(lr_now); losses.append(smooth); best = min(best, smooth); it += 1
-                if it >= num_it or not math.isfinite(smooth) or smooth > 4*best: it = num_it; break
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                avg = 0.9*avg + 0.1*loss.item()
+                smooth = avg/(1 - 0.9**(it+1))
+                lrs.append(lr_now)
+                losses.append(smooth)
+                best = min(best, smooth)
+                it += 1
+                if it >= num_it or not math.isfinite(smooth) or smooth > 4*best:
+                    it = num_it
+                    break
     finally: model.load_state_dict(saved)
     grads = np.gradient(np.array(losses[:-1] if len(losses) > 2 else losses))
     skip = min(len(grads)-1, len(grads)//10)  # the first steps are noise

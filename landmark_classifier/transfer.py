@@ -45,12 +45,15 @@ def packaged_weights(arch:str, # Architecture name
 def _reachable(url:str, timeout:float=3.0) -> bool:
     "Can a TCP connection to `url`'s host be opened within `timeout` seconds?"
     if os.environ.get('LANDMARK_OFFLINE'): return False
-    u = urllib.parse.urlparse(url); ok = []
+    u = urllib.parse.urlparse(url)
+    ok = []
     def probe():
         try:
             with socket.create_connection((u.hostname, u.port or (443 if u.scheme == 'https' else 80)), timeout=timeout): ok.append(True)
         except OSError: pass
-    t = threading.Thread(target=probe, daemon=True); t.start(); t.join(timeout)
+    t = threading.Thread(target=probe, daemon=True)
+    t.start()
+    t.join(timeout)
     return bool(ok)
 
 # %% ../nbs/09_transfer.ipynb #dc2d4d34
@@ -118,7 +121,8 @@ def head_name(model:nn.Module, # A classification network
 
 # %% ../nbs/09_transfer.ipynb #e7077d3d
 def _replace_head(model:nn.Module, num_classes:int):
-    name = head_name(model); parent, _, attr = name.rpartition('.')
+    name = head_name(model)
+    parent, _, attr = name.rpartition('.')
     old = model.get_submodule(name)
     setattr(model.get_submodule(parent) if parent else model, attr, nn.Linear(old.in_features, num_classes))
 
@@ -192,7 +196,8 @@ def early_layers(model:nn.Module, # A model from `transfer_model`
         if m not in found and isinstance(out, torch.Tensor) and out.dim() == 4 and out.shape[-1]*stride >= size: found.append(m)
     for m in model.modules():
         if m is not head and next(m.parameters(recurse=False), None) is not None: hooks.append(m.register_forward_hook(seen))
-    training = model.training; model.eval()
+    training = model.training
+    model.eval()
     try: model(torch.zeros(1, 3, size, size, device=next(model.parameters()).device))
     finally:
         for h in hooks: h.remove()
@@ -263,7 +268,8 @@ def unaugmented(dl:DataLoader, # A loader whose images are augmented (the traini
                 like:DataLoader, # A loader that prepares its images without augmentation (the validation loader)
                ) -> DataLoader:
     "`dl`'s images prepared as `like` prepares its own (no augmentation), in order."
-    ds = copy.copy(dl.dataset); ds.tfm = like.dataset.tfm
+    ds = copy.copy(dl.dataset)
+    ds.tfm = like.dataset.tfm
     return DataLoader(ds, batch_size=like.batch_size, num_workers=like.num_workers, shuffle=False)
 
 # %% ../nbs/09_transfer.ipynb #fb431d3d
@@ -297,7 +303,8 @@ def fine_tune(model:nn.Module, # A model from `transfer_model`
               **kwargs, # Passed to `fit`: scheduler, weight_decay, patience, device, progress, meta...
              ) -> History:
     "Train the head on a frozen body, then the whole network with discriminative learning rates."
-    t0 = time.perf_counter(); out = Path(out) if out is not None else None
+    t0 = time.perf_counter()
+    out = Path(out) if out is not None else None
     history = History()
     if freeze_epochs > 0:
         freeze_body(model)

@@ -20,12 +20,11 @@ def _free_port():
 def served(tmp_path_factory):
     "An exported model and `landmark_app` serving it on 127.0.0.1."
     from landmark_classifier.testing import make_shapes
-    from landmark_classifier.learner import train_landmarks
+    from landmark_classifier.learner import train_landmarks, SHAPES_RECIPE
     from landmark_classifier.export import predictor_from_checkpoint, export_torchscript
     tmp = tmp_path_factory.mktemp('app')
     shapes = make_shapes(tmp/'shapes', n_train=120, n_test=10, size=32, n_classes=6)  # a model that has learned: its answers differ from photo to photo; two shapes kept back to teach it
-    run = train_landmarks(str(shapes), epochs=6, size=32, batch_size=32, lr=5e-3, scheduler='onecycle', weight_decay=1e-4, dropout=0.1,
-                          out=str(tmp/'run'), num_workers=0, progress=False)
+    run = train_landmarks(str(shapes), out=str(tmp/'run'), **SHAPES_RECIPE)
     assert run.test.accuracy >= 0.9, run
     model = export_torchscript(predictor_from_checkpoint(tmp/'run'/'best.pt'), tmp/'model.pt')
     photo = sorted((shapes/'test'/'04.Ring').iterdir())[0]

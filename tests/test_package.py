@@ -1,5 +1,5 @@
 "What cannot live in a notebook: the installed package, its metadata, its documentation and the README."
-import configparser, dataclasses, importlib, inspect, subprocess, sys
+import configparser, dataclasses, importlib, inspect, re, subprocess, sys
 from pathlib import Path
 
 import pytest
@@ -56,3 +56,22 @@ def test_min_python_holds():
     r = subprocess.run([str(vermin), '--no-tips', '--violations', f'-t={target}-', str(ROOT/'landmark_classifier')], capture_output=True, text=True)
     assert 'Minimum required versions' in r.stdout, r.stdout + r.stderr  # it did read the code
     assert 'Target versions not met' not in r.stdout, f'min_python = {target}, but the code needs more:\n{r.stdout}'
+
+MACHINE_PATH = re.compile(r'/work/|\.\./shared\b|/home/[a-z]|/root/|/Users/[A-Za-z]|/tmp/')  # folders of one machine, and its temporary files
+
+def test_no_committed_file_names_a_path_outside_the_repo():
+    "Commands, tables and notebook outputs name folders outside the repository by their role (PHOTOS, MOBILENET, <tmp>), never as one machine's path."
+    files = subprocess.run(['git', 'ls-files'], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    found = []
+    for name in files:
+        path = ROOT/name
+        if path.suffix in ('.png', '.jpg', '.jpeg', '.ico') or not path.is_file(): continue
+        for n, line in enumerate(path.read_text(errors='replace').splitlines(), 1):
+            if MACHINE_PATH.search(line) and name != 'tests/test_package.py': found.append(f'{name}:{n}: {line.strip()[:120]}')
+    assert not found, 'paths of one machine in committed files:\n' + '\n'.join(found)
+
+def test_a_fork_gets_ci_and_docs():
+    "nbdev's two GitHub workflows: the test one runs .ci/run (the README's line after the nbdev checks), the docs one publishes the site."
+    test = (ROOT/'.github'/'workflows'/'test.yaml').read_text()
+    assert 'run: bash .ci/run' in test and "python-version: '3.11'" in test
+    assert 'fastai/workflows/quarto-ghp' in (ROOT/'.github'/'workflows'/'deploy.yaml').read_text()
