@@ -105,9 +105,9 @@ def test_ranks_share_a_fresh_synthetic_set(tmp_path):
              '--num-workers', '0', '--out', str(tmp_path/'run')], tmp_path, nproc=2, timeout=300, LANDMARK_CACHE=str(cache))
     assert r.stdout.count('test accuracy:') == 1
     sets = [p for p in (cache/'data').iterdir()]
-    assert [p.name for p in sets] == ['synthetic_50c_100tr_25te_128px_seed0_v1'], sets  # one set, no partial copies left
+    assert [p.name for p in sets] == ['synthetic_50c_100tr_25te_200none_128px_seed0_v2'], sets  # one set, no partial copies left
     assert json.loads((sets[0]/'.synthetic.json').read_text())['n_train'] == 100
-    assert sum(1 for _ in sets[0].rglob('*.jpg')) == 50*(100 + 25)
+    assert sum(1 for _ in sets[0].rglob('*.jpg')) == 50*(100 + 25) + 200  # the classes' pictures and the no_landmark/ ones
     decoded, stats = list((cache/'decoded').iterdir()), list((cache/'stats').iterdir())
     assert len(decoded) == 1 and sorted(f.name for f in decoded[0].iterdir()) == ['filled.npy', 'images.npy'], decoded  # one decoded cache
     assert len(stats) == 1 and stats[0].suffix == '.json', stats  # one set of statistics
