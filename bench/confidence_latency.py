@@ -9,8 +9,6 @@ CHECKPOINT is a `train_landmarks` best.pt whose meta says open_score 'nearest'."
 import argparse, tempfile
 from pathlib import Path
 
-import torch
-
 from landmark_classifier import __version__
 from landmark_classifier.export import (Predictor, export_torchscript, image_to_tensor, load_predictor, median_latency_ms, predictor_arguments,
                                         predictor_from_checkpoint)

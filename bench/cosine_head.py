@@ -10,7 +10,7 @@ library ships the linear head): this script is the measurement behind that choic
 
     python bench/cosine_head.py PHOTOS --hold-out 08,09 --seconds 320 --out bench/COSINE_HEAD.md
 """
-import argparse, datetime, platform, shutil, sys, tempfile
+import argparse, datetime, json, platform, sys, tempfile
 from pathlib import Path
 
 import torch
@@ -23,6 +23,7 @@ from landmark_classifier import __version__
 import landmark_classifier.learner as learner
 import landmark_classifier.transfer as transfer
 from landmark_classifier.data import check_dataset, find_image_files, stratified_split
+from landmark_classifier.demo import hold_out_classes
 from landmark_classifier.export import image_to_tensor, predictor_from_checkpoint
 from landmark_classifier.images import read_image
 from landmark_classifier.openset import auroc, fpr_at_recall, threshold_for_recall
@@ -80,18 +81,16 @@ def measure(checkpoint:Path, split:dict) -> dict:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('photos')
-    ap.add_argument('--hold-out', default='08,09', help='class-number prefixes held out as unknown landmarks')
+    ap.add_argument('--hold-out', default='08,09', help='classes held out as unknown landmarks, as `landmark_demo --hold-out` takes them: numbers or names')
     ap.add_argument('--seconds', type=float, default=320.)
     ap.add_argument('--out', default='bench/COSINE_HEAD.md')
     a = ap.parse_args()
     photos = Path(a.photos)
-    classes = check_dataset(photos).classes
-    held = [c for c in classes if c.split('.')[0] in a.hold_out.split(',')]
-    known_classes = [c for c in classes if c not in held]
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
-        for s in ('train', 'test'):
-            for c in known_classes: shutil.copytree(photos/s/c, work/'known'/s/c)
+        known_root, _ = hold_out_classes(photos, a.hold_out, work/'known')  # the library's split, as `landmark_demo --hold-out` makes it
+        known_classes = check_dataset(known_root).classes
+        held = [c for c in check_dataset(photos).classes if c not in known_classes]
         items = [(p, i) for i, c in enumerate(known_classes) for p in find_image_files(photos/'train'/c)]
         train_items, valid_items = stratified_split(items, learner.TRANSFER_PHOTO_RECIPE['valid_size'], 42)
         split = dict(train=train_items, valid=valid_items, test=[(p, i) for i, c in enumerate(known_classes) for p in find_image_files(photos/'test'/c)],
@@ -99,9 +98,9 @@ def main():
                      held_test=[(p, i) for i, c in enumerate(held) for p in find_image_files(photos/'test'/c)])
         rows = []
         for head in ('linear', 'cosface'):
-            ck = train(work/'known', work/head, a.seconds, head)
+            ck = train(known_root, work/head, a.seconds, head)
             m = measure(ck, split)
-            acc = __import__('json').loads((work/head/'metrics.json').read_text())['test_accuracy']
+            acc = json.loads((work/head/'metrics.json').read_text())['test_accuracy']
             print(head, m, acc, flush=True)
             rows.append(f"| {head} | {acc:.1%} | {m['auroc']:.3f} | {m['fpr95']:.1%} | {m['tagged']:.1%} | {m['enrolled']:.1%} |")
     text = '\n'.join([f'<!-- written by: python bench/cosine_head.py {shown_command(sys.argv[1:], {a.photos: "PHOTOS"})} -->',

@@ -142,6 +142,7 @@ def open_set_markdown(results:dict, # From `run_demo`
             lines.append(f"| {name} | {kind} ({f['photos']}) | {f['auroc']:.3f} | {f['fpr95']:.1%} | {f['known_tagged_right']:.1%} | {f['unknown_tagged']:.1%} | {f['gap']:.3f} |")
     return '\n'.join(lines)
 
+# %% ../nbs/13_demo.ipynb #59c320ad
 def _model_card(data:str, info, results:dict, budget:float, elapsed:float) -> str:
     rows = '\n'.join(f"| {n} | {r['test_accuracy']:.1%} | {r['test_top5']:.1%} | {r['train_seconds']/60:.1f} min | {r['model_mb']:.1f} MB | {r['latency_ms']:.1f} ms | {r['test_ece_before']:.3f} -> {r['test_ece_after']:.3f} |"
                      for n, r in results.items())
@@ -164,7 +165,7 @@ Time budget {budget/60:.0f} min for the whole job on this machine; it took {elap
 {rows}
 
 ## Open set
-{'How the exports abstain at their own threshold: known test photos against photos of landmarks held out of training and photos of no landmark. AUROC and FPR at 95% recall say how well the confidence separates them; GAP ranks every photo by confidence (a wrong or unwarranted tag costs).' + chr(10)*2 + open_set_markdown(results) if any(r.get('open_set') for r in results.values()) else 'Not measured: run with `--hold-out` (classes to keep out of training) or `--distractors` (a folder of photos of no landmark).'}
+{'How the exports abstain at their own threshold: known test photos against each kind of photo below, which the model never learned (landmarks held out of training, photos of no landmark). AUROC and FPR at 95% recall say how well the confidence separates them; GAP ranks every photo by confidence (a wrong or unwarranted tag costs).' + chr(10)*2 + open_set_markdown(results) if any(r.get('open_set') for r in results.values()) else 'Not measured: run with `--hold-out` (classes to keep out of training) or `--distractors` (a folder of photos of no landmark).'}
 
 Plots: `scratch/history.png`, `transfer/history.png`, `*/confusion_matrix.png`, `*/top_losses.png`, `*_reliability.png`. Predictions on held-out photos: `predictions.csv`.
 
