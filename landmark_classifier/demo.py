@@ -106,15 +106,24 @@ def _spread(photos:list, n:int) -> list:
     "At most `n` of `photos`, evenly spaced: sorted photos of every class."
     return photos[::-(-len(photos)//n)] if photos else []
 
+def _link_photos(photos:list, dest:Path) -> Path:
+    "`dest`, made anew, holding `photos` as hard links (copies where links cannot be made)."
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    for i, p in enumerate(photos): _link_or_copy(p, dest/f'{i:05d}{p.suffix.lower()}')
+    return dest
+
 def _photos_to_refuse(root:Path, hold_out:str|None, distractors:str|None, out:Path) -> tuple:
-    "(the dataset to train on, {kind: photos the exports must refuse}) for `run_demo`."
+    "(the dataset to train on, {kind: photos the exports must refuse}, a folder of the other photos of no landmark, on which training fits its threshold) for `run_demo`."
     refuse = {}
     folder = Path(distractors) if distractors else root/'no_landmark'
     if hold_out: root, refuse['held-out landmarks'] = hold_out_classes(root, hold_out, out/'known_classes')
     if distractors and not folder.is_dir(): raise DatasetLayoutError(f'--distractors {distractors}: no such folder; pass a folder of photos of no landmark')
-    refuse['no landmark'] = find_image_files(folder) if folder.is_dir() else []
-    if distractors and not refuse['no landmark']: raise DatasetLayoutError(f'--distractors {distractors} holds no photos; pass a folder of photos of no landmark')
-    return root, {kind: _spread(photos, 800) for kind, photos in refuse.items() if photos}
+    photos = find_image_files(folder) if folder.is_dir() else []
+    if distractors and len(photos) < 2: raise DatasetLayoutError(f'--distractors {distractors} holds {len(photos)} photos; pass a folder of at least 2 photos of no landmark')
+    fitting = _link_photos(photos[::2], out/'distractors_fit') if photos else None  # every other photo fits the threshold
+    refuse['no landmark'] = photos[1::2]  # and the others measure it
+    return root, {kind: _spread(photos, 800) for kind, photos in refuse.items() if photos}, fitting
 
 # %% ../nbs/13_demo.ipynb #6b413de4
 def _calibrate_export(run:Path, models:Path, name:str, size:int, stats, report:Path) -> dict:
@@ -165,7 +174,7 @@ Time budget {budget/60:.0f} min for the whole job on this machine; it took {elap
 {rows}
 
 ## Open set
-{'How the exports abstain at their own threshold: known test photos against each kind of photo below, which the model never learned (landmarks held out of training, photos of no landmark). AUROC and FPR at 95% recall say how well the confidence separates them; GAP ranks every photo by confidence (a wrong or unwarranted tag costs).' + chr(10)*2 + open_set_markdown(results) if any(r.get('open_set') for r in results.values()) else 'Not measured: run with `--hold-out` (classes to keep out of training) or `--distractors` (a folder of photos of no landmark).'}
+{'How the exports abstain at their own threshold: known test photos against each kind of photo below, which the model never learned (landmarks held out of training, photos of no landmark). Every other photo of no landmark fitted the threshold in training (`landmark_train --distractors`); the table measures the rest. AUROC and FPR at 95% recall say how well the confidence separates them; GAP ranks every photo by confidence (a wrong or unwarranted tag costs).' + chr(10)*2 + open_set_markdown(results) if any(r.get('open_set') for r in results.values()) else 'Not measured: run with `--hold-out` (classes to keep out of training) or `--distractors` (a folder of photos of no landmark).'}
 
 Plots: `scratch/history.png`, `transfer/history.png`, `*/confusion_matrix.png`, `*/top_losses.png`, `*_reliability.png`. Predictions on held-out photos: `predictions.csv`.
 
@@ -185,17 +194,18 @@ def run_demo(data:str='synthetic', # synthetic (no network needed), udacity (dow
              budget:float=600., # Seconds for the whole job (default 10 minutes)
              limit:int=-1, # Use at most this many images per split (quick runs)
              hold_out:str|None=None, # Classes to keep out of training, as landmarks the exports must refuse: '08,09' or names
-             distractors:str|None=None, # A folder of photos of no landmark the exports must refuse; default: the synthetic set's no_landmark/
+             distractors:str|None=None, # A folder of photos of no landmark: half fit the threshold, half measure it; default: the synthetic set's no_landmark/
              reserve:float=60., # Seconds kept for exports, predictions and the report
              progress:bool=False, # Progress bars
             ) -> dict: # {'scratch': metrics, 'transfer': metrics}
     "Data, scratch CNN, transfer model, calibrated exports, open-set figures, predictions and report, within `budget` seconds."
     t0 = time.perf_counter()
+    full_root = resolve_data(data)
+    check_dataset(full_root)  # a folder in the wrong layout stops here, in one line, before anything is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    full_root = resolve_data(data)
     shares, recipes = demo_shares(full_root), demo_recipes(full_root)
-    root, refuse = _photos_to_refuse(full_root, hold_out, distractors, out)
+    root, refuse, fitting = _photos_to_refuse(full_root, hold_out, distractors, out)
     info = check_dataset(root)
     known_test = _spread(find_image_files(root/'test'), 800)
     models = out/'models'
@@ -207,7 +217,7 @@ def run_demo(data:str='synthetic', # synthetic (no network needed), udacity (dow
         recipe = recipes[name]
         share = max(10., training*shares[name] if name != order[-1] else budget - (time.perf_counter() - t0) - 0.75*reserve)
         print(f"training {name} at {recipe['size']} px for at most {share:.0f} s ...", flush=True)
-        train_landmarks(root, name, out=out/name, limit=limit, progress=progress, **dict(recipe, max_seconds=share))
+        train_landmarks(root, name, out=out/name, limit=limit, progress=progress, distractors=fitting, **dict(recipe, max_seconds=share))
         metrics = json.loads((out/name/'metrics.json').read_text())
         metrics.update(_calibrate_export(out/name, models, name, recipe['size'], IMAGENET_STATS if name == 'transfer' else None, out))
         metrics['open_set'] = open_set_figures(models/f'{name}.pt', known_test, refuse)

@@ -15,13 +15,14 @@ from torch import nn
 
 from . import __version__
 from .core import cache_dir, parse_cli_args, run_command
-from .data import IMAGENET_STATS, display_name
+from torch.utils.data import DataLoader
+from .data import IMAGENET_STATS, LandmarkImages, display_name, find_image_files, scan_images
 from .loaders import get_data_loaders
 from .train import (EvalResult, History, OptimizerName, ScheduleName, evaluate, fit, get_device, get_loss, init_distributed, load_checkpoint,
                                        loader_logits, main_first, save_atomic, set_seed, set_threads)
 from .scratch import LandmarkCNN
 from .transfer import fine_tune, head_inputs, head_name, transfer_model, unaugmented
-from .openset import build_gallery, class_prototypes, threshold_for_recall
+from .openset import build_gallery, class_prototypes, threshold_for_recall, threshold_refusing
 
 # %% auto #0
 __all__ = ['ModelName', 'SEED_RECIPE', 'CPU_RECIPE', 'TRANSFER_CPU_RECIPE', 'TRANSFER_PHOTO_RECIPE', 'SYNTHETIC_RUNS',
@@ -110,6 +111,24 @@ def open_set_calibration(logits:torch.Tensor, # [N, C] validation logits
     cosines = (embeddings @ class_prototypes(*gallery, n_classes).T)[:, :logits.shape[1]]
     line = torch.linalg.lstsq(torch.stack([cosines.flatten(), torch.ones(cosines.numel())], 1), logits.flatten()[:, None]).solution
     return dict(cal, msp_threshold=cal['threshold'], threshold=threshold_for_recall(nearest, accept), score='nearest', enrolled_scale=line.flatten().tolist())
+
+# %% ../nbs/10_learner.ipynb #87a1e03a
+def _distractor_photos(folder:str|Path) -> list:
+    "The readable photos of a `--distractors` folder; one line for a folder that has none."
+    folder = Path(folder)
+    if not folder.is_dir(): raise ValueError(f'--distractors {folder}: no such folder; give a folder of photos of no known landmark')
+    good, _ = scan_images(find_image_files(folder), warn=False)
+    if not good: raise ValueError(f'--distractors {folder}: no readable photo in it; give a folder of photos of no known landmark')
+    return good
+
+def _refuse_distractors(cal:dict, gallery:torch.Tensor, valid_features:torch.Tensor, distractor_features:torch.Tensor) -> dict:
+    "`cal` with the `nearest` threshold raised by `threshold_refusing` to refuse the distractors, and the validation recall it keeps."
+    nearest = lambda features: (F.normalize(features, dim=1) @ gallery.T).max(1).values
+    refused = nearest(distractor_features)
+    valid = nearest(valid_features)
+    threshold = threshold_refusing(valid, refused)
+    return dict(cal, recall_threshold=cal['threshold'], threshold=threshold, distractors=len(refused), distractors_tagged_before=int((refused >= cal['threshold']).sum())/len(refused),
+                distractors_tagged=int((refused >= threshold).sum())/len(refused), valid_recall=int((valid >= threshold).sum())/len(valid))
 
 # %% ../nbs/10_learner.ipynb #420294b0
 def plot_history(history:list, # Records from `fit`
@@ -252,8 +271,8 @@ def _save_plots(res:TrainResult, dls):
         plt.close(fig)
 
 # %% ../nbs/10_learner.ipynb #d33e7ef2
-def _calibrate_run(net:nn.Module, dls, best:Path, ck:dict, device) -> dict:
-    "Calibrate the best weights (`ck`, loaded from `best`) on the validation split; store the temperature, the gallery of training embeddings and the threshold of the `nearest` confidence in the checkpoint."
+def _calibrate_run(net:nn.Module, dls, best:Path, ck:dict, device, distractors:list|None=None) -> dict:
+    "Calibrate the best weights (`ck`, loaded from `best`) on the validation split, and on the `distractors` photos where given; store the temperature, the gallery of training embeddings and the threshold of the `nearest` confidence in the checkpoint."
     device = get_device(device)
     valid_features, valid_labels = head_inputs(net, dls['valid'], device)
     head = net.get_submodule(head_name(net))
@@ -261,6 +280,9 @@ def _calibrate_run(net:nn.Module, dls, best:Path, ck:dict, device) -> dict:
     train_features, train_labels = head_inputs(net, unaugmented(dls['train'], dls['valid']), device)
     ck['gallery'], ck['gallery_labels'] = build_gallery(train_features, train_labels)
     cal = open_set_calibration(valid_logits, valid_features, valid_labels, (ck['gallery'], ck['gallery_labels']))
+    if distractors:
+        refuse = DataLoader(LandmarkImages([(p, 0) for p in distractors], dls.classes, dls['valid'].dataset.tfm), batch_size=dls['valid'].batch_size)
+        cal = _refuse_distractors(cal, ck['gallery'], valid_features, head_inputs(net, refuse, device)[0])
     ck['meta'] = {**ck['meta'], 'temperature': cal['temperature'], 'threshold': cal['threshold'], 'open_score': 'nearest', 'enrolled_scale': cal['enrolled_scale'], 'calibrated': True}
     save_atomic(ck, best)
     return cal
@@ -314,6 +336,7 @@ def train_landmarks(data:str='synthetic', # 'synthetic', 'udacity' or a dataset 
                     head_on_features:bool=False, # Train the head on the frozen body's features, computed once without augmentation (--model transfer)
                     cache:bool=False, # Decode each image once into a cache and augment whole batches: a faster loader
                     stop_after:int|None=None, # Stop after this many epochs of this session; --resume OUT/last.pt continues (scratch model)
+                    distractors:str|None=None, # A folder of photos of no known landmark: the threshold is raised until at most 1 in 20 of them gets a tag (keeping 90 in 100 of the known)
                     progress:bool=True, # Progress bars
                    ) -> TrainResult:
     "Train a landmark classifier end to end and write its report folder; under `torchrun`, with every rank."
@@ -321,6 +344,7 @@ def train_landmarks(data:str='synthetic', # 'synthetic', 'udacity' or a dataset 
     a['weights'] = None if str(weights).lower() == 'none' else weights
     if model == 'transfer' and (resume is not None or stop_after is not None):
         raise ValueError('--resume and --stop-after are for scratch runs; a transfer run restarts from its pretrained weights')
+    refuse = _distractor_photos(distractors) if distractors is not None else None  # checked before a minute is spent training
     info = init_distributed(device)
     set_threads(threads)
     out = Path(out)
@@ -337,7 +361,7 @@ def train_landmarks(data:str='synthetic', # 'synthetic', 'udacity' or a dataset 
     best = out/'best.pt' if (out/'best.pt').exists() else out/'frozen'/'best.pt'
     ck = load_checkpoint(best)
     net.load_state_dict(ck['model'])
-    cal = _calibrate_run(net, dls, best, ck, device)
+    cal = _calibrate_run(net, dls, best, ck, device, refuse)
     res = TrainResult(net, history, evaluate(net, dls['test'], device), out, seconds)
     _write_report(res, dls, best, meta, cal)
     return res

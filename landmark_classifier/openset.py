@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['OPEN_SCORES', 'auroc', 'threshold_for_recall', 'fpr_at_recall', 'gap_score', 'open_set_report', 'open_scores',
-           'build_gallery', 'class_prototypes', 'small_gallery_offset']
+__all__ = ['OPEN_SCORES', 'auroc', 'threshold_for_recall', 'threshold_refusing', 'fpr_at_recall', 'gap_score', 'open_set_report',
+           'open_scores', 'build_gallery', 'class_prototypes', 'small_gallery_offset']
 
 # %% ../nbs/09a_openset.ipynb #b237c86c
 def _average_ranks(x:torch.Tensor) -> torch.Tensor:
@@ -34,6 +34,20 @@ def threshold_for_recall(known:torch.Tensor, # [N] confidences of known-landmark
     "The highest threshold that `recall` of `known` still reach."
     k = max(1, int(round(recall*len(known))))
     return known.sort(descending=True).values[k - 1].item()
+
+# %% ../nbs/09a_openset.ipynb #75e5ddd2
+def threshold_refusing(known:torch.Tensor, # [N] confidences of known-landmark photos (validation)
+                       refused:torch.Tensor, # [M] confidences of photos the tagger must refuse (distractors)
+                       recall:float=0.95, # Known-photo recall of the threshold it starts from
+                       tagged:float=0.05, # Largest fraction of `refused` that may clear it
+                       min_recall:float=0.90, # Smallest fraction of `known` that must still clear it
+                      ) -> float:
+    "The `recall` threshold, raised until at most `tagged` of `refused` clear it, but not past the `min_recall` threshold."
+    start, limit = threshold_for_recall(known, recall), threshold_for_recall(known, min_recall)
+    through = int(tagged*len(refused))  # photos allowed to clear it
+    if through >= len(refused): return start
+    above = torch.nextafter(refused.float().sort(descending=True).values[through], torch.tensor(float('inf'))).item()  # float32, as the confidences
+    return max(start, min(above, limit))
 
 # %% ../nbs/09a_openset.ipynb #e1e54fa6
 def fpr_at_recall(known:torch.Tensor, # [N] confidences of known-landmark photos
