@@ -49,7 +49,7 @@ def train(known:Path, out:Path, seconds:float, head:str) -> Path:
     "Train the recipe with the linear head or the CosFace head; the best checkpoint's path."
     saved = transfer._replace_head, learner.get_loss
     if head == 'cosface': transfer._replace_head, learner.get_loss = _cosine_head, _cosface_loss
-    try: learner.train_landmarks(str(known), 'transfer', out=str(out), progress=False, **dict(learner.TRANSFER_PHOTO_RECIPE, max_seconds=seconds))
+    try: learner.train_landmarks(str(known), model='transfer', out=str(out), progress=False, **dict(learner.TRANSFER_PHOTO_RECIPE, max_seconds=seconds))
     finally: transfer._replace_head, learner.get_loss = saved
     return out/'best.pt'
 

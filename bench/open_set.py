@@ -46,7 +46,7 @@ def open_set_table(photos:Path, hold_out:list, seconds:float, everyday:Path|None
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
         known_root, held = split_classes(photos, hold_out, work)
-        res = train_landmarks(str(known_root), 'transfer', out=str(work/'run'), progress=False, **dict(TRANSFER_PHOTO_RECIPE, max_seconds=seconds, cache=True))
+        res = train_landmarks(str(known_root), model='transfer', out=str(work/'run'), progress=False, **dict(TRANSFER_PHOTO_RECIPE, max_seconds=seconds, cache=True))
         pred = predictor_from_checkpoint(work/'run'/'best.pt')
         classes = check_dataset(known_root).classes
         items = [(p, label) for label, c in enumerate(classes) for p in find_image_files(known_root/'train'/c)]

@@ -4,14 +4,14 @@
 
 # %% ../nbs/00_core.ipynb #562b52a8
 from __future__ import annotations
-import argparse, functools, hashlib, inspect, os, sys
+import argparse, dataclasses, functools, hashlib, inspect, os, sys
 from pathlib import Path
 from typing import Literal, get_args, get_origin
 
 from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['cache_dir', 'file_sha1', 'cli_parser', 'parse_cli_args', 'run_command']
+__all__ = ['cache_dir', 'file_sha1', 'cli_parser', 'option', 'options_from', 'parse_cli_args', 'run_command']
 
 # %% ../nbs/00_core.ipynb #03a0d7d7
 def cache_dir(*parts:str, # Sub-folders inside the cache
@@ -54,26 +54,52 @@ def _reader(ann) -> dict:
     return dict(type=str)
 
 # %% ../nbs/00_core.ipynb #9df8bff1
+def _add_option(parser:argparse.ArgumentParser, name:str, kw:dict, default, help:str, positional:bool=False):
+    "Add `name` to `parser`: positional without a default (or when asked), else the option `--dashed-name`."
+    if default is inspect.Parameter.empty: return parser.add_argument(name, help=help, **kw)
+    if positional: return parser.add_argument(name, nargs='?', default=default, help=help, **kw)
+    if default not in (None, False) and kw.get('action') is None: help += f' (default: {default})'
+    parser.add_argument('--' + name.replace('_', '-'), dest=name, default=default, help=help, **kw)
+
+def _options_class(ann):
+    "The dataclass among an annotation's types (`Recipe|dict|None`): its fields are options of the command."
+    return next((t for t in (get_args(ann) or (ann,)) if dataclasses.is_dataclass(t)), None)
+
 def cli_parser(func, # The function the command runs; its signature and docments define the options
                prog:str, # The command's name, for usage and errors
                skip:tuple=(), # Parameters the command sets itself
                positional:tuple=(), # Parameters with a default taken as positional arguments that may be left out, as FOLDER in `landmark_enroll MODEL [FOLDER]`
               ) -> argparse.ArgumentParser:
-    "An `argparse` parser for `func`: dashed option names, help from docments, choices from `Literal` annotations."
+    "An `argparse` parser for `func`: dashed option names, help from docments, choices from `Literal` annotations; a parameter typed with a dataclass gives an option per field."
     docs = docments(func)
     parser = argparse.ArgumentParser(prog=prog, description=inspect.getdoc(func), formatter_class=argparse.RawDescriptionHelpFormatter)
     for name, p in inspect.signature(func).parameters.items():
-        if name in skip: continue
-        kw, help = _reader(_annotation(func, name, p.annotation)), docs.get(name) or ''
-        if p.default is inspect.Parameter.empty:
-            parser.add_argument(name, help=help, **kw)
-            continue
-        if name in positional:
-            parser.add_argument(name, nargs='?', default=p.default, help=help, **kw)
-            continue
-        if p.default not in (None, False) and kw.get('action') is None: help += f' (default: {p.default})'
-        parser.add_argument('--' + name.replace('_', '-'), dest=name, default=p.default, help=help, **kw)
+        if name in skip or p.kind is p.VAR_KEYWORD: continue
+        ann = _annotation(func, name, p.annotation)
+        options = _options_class(ann)
+        if options is None: _add_option(parser, name, _reader(ann), p.default, docs.get(name) or '', name in positional)
+        for f in dataclasses.fields(options) if options is not None else ():
+            if f.name not in skip: _add_option(parser, f.name, _reader(_annotation(func, f.name, f.type)), f.default, f.metadata.get('help', ''))
     return parser
+
+# %% ../nbs/00_core.ipynb #f0271f4f
+def option(default, # The field's default
+           help:str, # What it means, as `--help` shows it
+          ):
+    "A dataclass field with its help: an option of the commands that take the dataclass."
+    return dataclasses.field(default=default, metadata={'help': help})
+
+# %% ../nbs/00_core.ipynb #2bcfd0a9
+def options_from(cls, # A dataclass of options, such as `Recipe`
+                 base=None, # An instance of `cls`, a dict of its fields, or None for the defaults
+                 **changes, # Fields to change
+                ):
+    "An instance of `cls` from `base` and `changes`; an unknown field raises `ValueError` naming it and the fields there are."
+    names = [f.name for f in dataclasses.fields(cls)]
+    given = {n: getattr(base, n) for n in names} if isinstance(base, cls) else dict(base or {})  # shallow: fields may hold tensors
+    unknown = sorted((set(given) | set(changes)) - set(names))
+    if unknown: raise ValueError(f'unknown option {", ".join(map(repr, unknown))}: {cls.__name__} has {", ".join(names)}')
+    return cls(**{**given, **changes})
 
 # %% ../nbs/00_core.ipynb #374fb60b
 def _dashed(argv:list) -> list:

@@ -217,7 +217,7 @@ def run_demo(data:str='synthetic', # synthetic (no network needed), udacity (dow
         recipe = recipes[name]
         share = max(10., training*shares[name] if name != order[-1] else budget - (time.perf_counter() - t0) - 0.75*reserve)
         print(f"training {name} at {recipe['size']} px for at most {share:.0f} s ...", flush=True)
-        train_landmarks(root, name, out=out/name, limit=limit, progress=progress, distractors=fitting, **dict(recipe, max_seconds=share))
+        train_landmarks(root, recipe, model=name, out=out/name, limit=limit, progress=progress, distractors=fitting, max_seconds=share)
         metrics = json.loads((out/name/'metrics.json').read_text())
         metrics.update(_calibrate_export(out/name, models, name, recipe['size'], IMAGENET_STATS if name == 'transfer' else None, out))
         metrics['open_set'] = open_set_figures(models/f'{name}.pt', known_test, refuse)

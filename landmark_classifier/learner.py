@@ -5,16 +5,16 @@
 # %% ../nbs/10_learner.ipynb #5100f93a
 from __future__ import annotations
 import json, math, sys, time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from . import __version__
-from .core import cache_dir, parse_cli_args, run_command
+from .core import cache_dir, option, options_from, parse_cli_args, run_command
 from torch.utils.data import DataLoader
 from .data import IMAGENET_STATS, LandmarkImages, display_name, find_image_files, scan_images
 from .loaders import get_data_loaders
@@ -28,7 +28,7 @@ from .openset import build_gallery, class_prototypes, threshold_for_recall, thre
 __all__ = ['ModelName', 'SEED_RECIPE', 'CPU_RECIPE', 'TRANSFER_CPU_RECIPE', 'TRANSFER_PHOTO_RECIPE', 'SYNTHETIC_RUNS',
            'SHAPES_RECIPE', 'build_model', 'model_from_meta', 'expected_calibration_error', 'fit_temperature',
            'calibration', 'open_set_calibration', 'plot_history', 'per_class_accuracy', 'confusion_matrix',
-           'plot_confusion_matrix', 'plot_top_losses', 'TrainResult', 'train_landmarks', 'results_table',
+           'plot_confusion_matrix', 'plot_top_losses', 'TrainResult', 'Recipe', 'train_landmarks', 'results_table',
            'recipe_command', 'run_is_current', 'recipe_run', 'landmark_train']
 
 # %% ../nbs/10_learner.ipynb #43955b55
@@ -241,10 +241,10 @@ class TrainResult:
         return f'TrainResult({scores}{len(self.history)} epochs in {self.seconds:.0f} s, out=.../{self.out.name})'
 
 # %% ../nbs/10_learner.ipynb #2f22f76d
-def _run_loaders(data, batch_size, valid_size, num_workers, limit, seed, size, pretrained, cache, mixup=0.):
+def _run_loaders(data, r:Recipe, num_workers:int|None, limit:int, pretrained:bool):
     with main_first():  # rank 0 generates or downloads the data, measures it and makes its cache; the other ranks find them made
-        return get_data_loaders(data, batch_size=batch_size, valid_size=valid_size, num_workers=num_workers, limit=limit, seed=seed, size=size,
-                                stats=IMAGENET_STATS if pretrained else None, cache=cache, mixup=mixup)
+        return get_data_loaders(data, batch_size=r.batch_size, valid_size=r.valid_size, num_workers=num_workers, limit=limit, seed=r.seed, size=r.size,
+                                stats=IMAGENET_STATS if pretrained else None, cache=r.cache, mixup=r.mixup)
 
 # %% ../nbs/10_learner.ipynb #393303d6
 def _run_meta(args:dict, net:nn.Module, dls) -> dict:
@@ -303,55 +303,67 @@ def _write_report(res:TrainResult, dls, best:Path, meta:dict, cal:dict):
     (res.out/'metrics.json').write_text(json.dumps(metrics, indent=1))
     _save_plots(res, dls)
 
+# %% ../nbs/10_learner.ipynb #5175f4de
+@dataclass
+class Recipe:
+    "How a landmark model is trained: its network, its optimisation and the images it sees."
+    model:ModelName = option('scratch', 'The network: the scratch CNN, or a pretrained torchvision one')
+    epochs:int = option(50, "Epochs (the Udacity project's 50)")
+    lr:float = option(1e-4, "Learning rate (the Udacity project's 1e-4)")
+    batch_size:int = option(64, 'Batch size (the global batch under torchrun)')
+    size:int = option(224, 'Image side the model sees; 64 to 96 on a CPU')
+    valid_size:float = option(0.2, 'Fraction of train/ held out for validation')
+    dropout:float = option(0.4, 'Dropout before the head')
+    width:float = option(1., "Channels of the scratch CNN's stages, as a multiple of (32, 64, 128, 256)")
+    depth:int = option(2, 'Residual blocks in each stage of the scratch CNN')
+    mixup:float = option(0., "Mixup's alpha (needs --cache); 0 for none")
+    opt:OptimizerName = option('adam', 'Optimiser')
+    weight_decay:float = option(1e-3, 'Weight decay')
+    label_smoothing:float = option(0.0, 'Fraction of the target mass spread over the other classes (0: plain cross-entropy)')
+    scheduler:ScheduleName = option('plateau', 'Learning-rate schedule')
+    patience:int|None = option(None, 'Stop after this many epochs without a better valid loss')
+    max_seconds:float|None = option(None, 'Training time budget in seconds')
+    seed:int = option(42, 'Seed')
+    arch:str = option('resnet18', 'torchvision architecture for --model transfer (resnet18/34/50, mobilenet_v2, efficientnet_b0...)')
+    weights:str|None = option('imagenet', 'Pretrained weights for --model transfer: imagenet, a .pth file, or none')
+    freeze_epochs:int = option(1, 'Head-only epochs before fine-tuning everything (--model transfer)')
+    lr_mult:float = option(10., 'The body trains at lr / lr_mult (--model transfer)')
+    frozen_stride:int = option(0, 'While fine-tuning, keep the layers at output stride up to this frozen (--model transfer; 0: none)')
+    head_on_features:bool = option(False, "Train the head on the frozen body's features, computed once without augmentation (--model transfer)")
+    cache:bool = option(False, 'Decode each image once into a cache and augment whole batches: a faster loader')
+    def __post_init__(self):
+        for name, kinds in (('model', ModelName), ('opt', OptimizerName), ('scheduler', ScheduleName)):
+            if getattr(self, name) not in get_args(kinds): raise ValueError(f'{name} must be one of {", ".join(get_args(kinds))}, not {getattr(self, name)!r}')
+
 # %% ../nbs/10_learner.ipynb #d6a5c2ab
 def train_landmarks(data:str='synthetic', # 'synthetic', 'udacity' or a dataset folder (train/ and test/ of NN.Class_Name/*.jpg)
-                    model:ModelName='scratch', # The network: the scratch CNN, or a pretrained torchvision one
-                    epochs:int=50, # Epochs (the Udacity project's 50)
-                    lr:float=1e-4, # Learning rate (the Udacity project's 1e-4)
-                    batch_size:int=64, # Batch size (the global batch under torchrun)
-                    size:int=224, # Image side the model sees; 64 to 96 on a CPU
-                    valid_size:float=0.2, # Fraction of train/ held out for validation
-                    dropout:float=0.4, # Dropout before the head
-                    width:float=1., # Channels of the scratch CNN's stages, as a multiple of (32, 64, 128, 256)
-                    depth:int=2, # Residual blocks in each stage of the scratch CNN
-                    mixup:float=0., # Mixup's alpha (needs --cache); 0 for none
-                    opt:OptimizerName='adam', # Optimiser
-                    weight_decay:float=1e-3, # Weight decay
-                    label_smoothing:float=0.0, # Fraction of the target mass spread over the other classes (0: plain cross-entropy)
-                    scheduler:ScheduleName='plateau', # Learning-rate schedule
-                    patience:int|None=None, # Stop after this many epochs without a better valid loss
-                    max_seconds:float|None=None, # Training time budget in seconds
+                    recipe:Recipe|dict|None=None, # How to train: a `Recipe`, a dict of its fields such as `CPU_RECIPE`, or None for `Recipe()`
                     out:str='runs/landmark', # Report folder: checkpoints, history, metrics and plots
                     resume:str|None=None, # A last.pt to continue from (scratch model)
+                    stop_after:int|None=None, # Stop after this many epochs of this session; --resume OUT/last.pt continues (scratch model)
                     limit:int=-1, # Use at most this many images per split (quick runs)
                     num_workers:int|None=None, # Loader processes (default: cores - 1)
                     threads:int|None=None, # CPU threads for PyTorch
                     device:str|None=None, # cpu, cuda or mps (default: the best available)
-                    seed:int=42, # Seed
-                    arch:str='resnet18', # torchvision architecture for --model transfer (resnet18/34/50, mobilenet_v2, efficientnet_b0...)
-                    weights:str|None='imagenet', # Pretrained weights for --model transfer: imagenet, a .pth file, or none
-                    freeze_epochs:int=1, # Head-only epochs before fine-tuning everything (--model transfer)
-                    lr_mult:float=10., # The body trains at lr / lr_mult (--model transfer)
-                    frozen_stride:int=0, # While fine-tuning, keep the layers at output stride up to this frozen (--model transfer; 0: none)
-                    head_on_features:bool=False, # Train the head on the frozen body's features, computed once without augmentation (--model transfer)
-                    cache:bool=False, # Decode each image once into a cache and augment whole batches: a faster loader
-                    stop_after:int|None=None, # Stop after this many epochs of this session; --resume OUT/last.pt continues (scratch model)
                     distractors:str|None=None, # A folder of photos of no known landmark: the threshold is raised until at most 1 in 20 of them gets a tag (keeping 90 in 100 of the known)
                     progress:bool=True, # Progress bars
+                    **changes, # Fields of `recipe` to change, such as `model='transfer'` or `epochs=3`
                    ) -> TrainResult:
     "Train a landmark classifier end to end and write its report folder; under `torchrun`, with every rank."
-    a = {k: str(v) if isinstance(v, Path) else v for k, v in locals().items()}
-    a['weights'] = None if str(weights).lower() == 'none' else weights
-    if model == 'transfer' and (resume is not None or stop_after is not None):
+    r = options_from(Recipe, recipe, **changes)
+    weights = None if str(r.weights).lower() == 'none' else r.weights
+    if r.model == 'transfer' and (resume is not None or stop_after is not None):
         raise ValueError('--resume and --stop-after are for scratch runs; a transfer run restarts from its pretrained weights')
     refuse = _distractor_photos(distractors) if distractors is not None else None  # checked before a minute is spent training
+    a = dict(asdict(r), weights=weights, data=str(data), out=str(out), resume=resume, stop_after=stop_after, limit=limit, num_workers=num_workers,
+             threads=threads, device=device, distractors=None if distractors is None else str(distractors), progress=progress)  # the run's record
     info = init_distributed(device)
     set_threads(threads)
     out = Path(out)
     if info.main: out.mkdir(parents=True, exist_ok=True)
-    dls = _run_loaders(data, batch_size, valid_size, num_workers, limit, seed, size, model == 'transfer' and a['weights'] is not None, cache, mixup)
-    set_seed(seed)  # the same initial weights on every run with this seed
-    net = build_model(model, len(dls.classes), dropout, arch, a['weights'], width, depth)
+    dls = _run_loaders(data, r, num_workers, limit, r.model == 'transfer' and weights is not None)
+    set_seed(r.seed)  # the same initial weights on every run with this seed
+    net = build_model(r.model, len(dls.classes), r.dropout, r.arch, weights, r.width, r.depth)
     meta = _run_meta({k: v for k, v in a.items() if k != 'progress'}, net, dls)
     t0 = time.perf_counter()
     history = _train(net, dls, a, meta)

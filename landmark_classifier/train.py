@@ -18,12 +18,14 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
+from .core import option, options_from
+
 
 # %% auto #0
 __all__ = ['OptimizerName', 'ScheduleName', 'set_seed', 'get_device', 'set_threads', 'get_optimizer', 'get_loss', 'get_scheduler',
            'save_atomic', 'CheckpointError', 'load_checkpoint', 'DistInfo', 'dist_info', 'init_distributed',
-           'main_first', 'shard_loaders', 'History', 'loader_logits', 'plan_epochs', 'fit', 'EvalResult', 'evaluate',
-           'LRFind', 'lr_find']
+           'main_first', 'shard_loaders', 'History', 'loader_logits', 'FitOptions', 'plan_epochs', 'fit', 'EvalResult',
+           'evaluate', 'LRFind', 'lr_find']
 
 # %% ../nbs/07_train.ipynb #e22107b3
 def set_seed(seed:int=42, # The seed
@@ -85,7 +87,6 @@ class _WarmCosine:
         if step < self.warm: return 0.01 + 0.99*step/self.warm
         return 0.5*(1 + math.cos(math.pi*min(1., (step - self.warm)/max(1, self.total - self.warm))))
 
-# %% ../nbs/07_train.ipynb #4b257542
 def get_scheduler(opt:torch.optim.Optimizer, # The optimiser whose rate is scheduled
                   name:str|None='plateau', # 'plateau', 'onecycle', 'cosine' or None
                   epochs:int=1, # Length of the run in epochs
@@ -105,7 +106,6 @@ def get_scheduler(opt:torch.optim.Optimizer, # The optimiser whose rate is sched
         return torch.optim.lr_scheduler.LambdaLR(opt, _WarmCosine(total, max(1, round(total*warmup))))
     return None
 
-# %% ../nbs/07_train.ipynb #39368f17
 def _steps_per_batch(sched) -> bool: return sched is not None and not isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau)
 
 # %% ../nbs/07_train.ipynb #4fd1edca
@@ -152,7 +152,6 @@ def _rng_state(loader_gen:torch.Generator|None=None) -> dict:
     if loader_gen is not None: state['loader'] = loader_gen.get_state()
     return state
 
-# %% ../nbs/07_train.ipynb #1b89c39e
 def _set_rng_state(state:dict, loader_gen:torch.Generator|None=None):
     random.setstate(_tuplify(state['python']))
     n = state['numpy']
@@ -161,7 +160,6 @@ def _set_rng_state(state:dict, loader_gen:torch.Generator|None=None):
     if state.get('cuda') and torch.cuda.is_available(): torch.cuda.set_rng_state_all([s.cpu() for s in state['cuda']])
     if loader_gen is not None and 'loader' in state: loader_gen.set_state(state['loader'].cpu())
 
-# %% ../nbs/07_train.ipynb #fef0ef71
 def _tuplify(x): return tuple(_tuplify(v) for v in x) if isinstance(x, (list, tuple)) else x
 
 # %% ../nbs/07_train.ipynb #f2d55f9b
@@ -284,23 +282,23 @@ def _to(xb, yb, device, channels_last):
     if channels_last and xb.dim() == 4: xb = xb.contiguous(memory_format=torch.channels_last)
     return xb, yb.to(device, non_blocking=True)
 
-# %% ../nbs/07_train.ipynb #e1e12c97
-def _run_epoch(model, dl, loss_fn, opt, sched, device, amp_dtype, scaler, channels_last, bar=None):
-    model.train()
+def _run_epoch(run:_FitRun, dl, loss_fn, bar=None):
+    "(summed loss, images) of one training pass over `dl`, with `run`'s network, optimiser, schedule, device and precision."
+    run.net.train()
     total, n = 0.0, 0
     for xb, yb in dl:
-        xb, yb = _to(xb, yb, device, channels_last)
-        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-            loss = loss_fn(model(xb), yb)
-        opt.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
+        xb, yb = _to(xb, yb, run.device, run.channels_last)
+        with torch.autocast(run.device.type, dtype=run.amp_dtype, enabled=run.amp_dtype is not None):
+            loss = loss_fn(run.net(xb), yb)
+        run.optimizer.zero_grad(set_to_none=True)
+        if run.scaler is not None:
+            run.scaler.scale(loss).backward()
+            run.scaler.step(run.optimizer)
+            run.scaler.update()
         else:
             loss.backward()
-            opt.step()
-        if _steps_per_batch(sched): sched.step()
+            run.optimizer.step()
+        if _steps_per_batch(run.sched): run.sched.step()
         total += loss.item()*len(yb)
         n += len(yb)
         if bar is not None:
@@ -339,6 +337,23 @@ def _valid_sums(model, dl, device, amp_dtype, channels_last) -> list:
     logits, targets = loader_logits(model, dl, device, amp_dtype, channels_last)
     return [F.cross_entropy(logits, targets, reduction='sum').item(), (logits.argmax(1) == targets).sum().item(), len(targets)]
 
+# %% ../nbs/07_train.ipynb #ac8c21ea
+@dataclass
+class FitOptions:
+    "How `fit` optimises: epochs, schedule, optimiser, seed and precision."
+    epochs:int = option(50, 'Epochs to train for (in total, when resuming)')
+    lr:float = option(1e-4, "Learning rate (the peak, for 'onecycle' and 'cosine')")
+    opt:str = option('adam', 'Optimiser name, see `get_optimizer`')
+    momentum:float|None = option(None, 'SGD momentum or Adam beta1')
+    weight_decay:float = option(1e-3, 'Weight decay')
+    scheduler:str|None = option('plateau', "'plateau', 'onecycle', 'cosine' or None")
+    warmup:float = option(0.1, "Warm-up fraction for 'onecycle' and 'cosine'")
+    patience:int|None = option(None, 'Stop after this many epochs without a better valid loss; None never stops early')
+    seed:int|None = option(42, 'Seed set before training starts; None leaves the generators alone')
+    amp:bool|None = option(None, 'Mixed precision; default: on for CUDA')
+    channels_last:bool|None = option(None, 'Channels-last memory format; default: on for CUDA and CPU')
+    param_groups:list|None = option(None, 'Parameter groups (e.g. discriminative rates) instead of all parameters at `lr`')
+
 # %% ../nbs/07_train.ipynb #e55caf2d
 @dataclass
 class _FitRun:
@@ -357,27 +372,26 @@ class _FitRun:
     start: int = 0
     best_loss: float = math.inf
     since_best: int = 0
-    schedule: str|None = None
-    warmup: float = 0.1
+    options: FitOptions|None = None  # what the schedule is rebuilt from
     planned: int = 0
 
 # %% ../nbs/07_train.ipynb #9538e628
-def _start_run(model, dls, epochs, lr, opt, momentum, weight_decay, scheduler, warmup, seed, device, amp, channels_last, param_groups) -> _FitRun:
+def _start_run(model:nn.Module, dls:dict, o:FitOptions, device) -> _FitRun:
     device, info = get_device(device), dist_info()
     if info.world_size > 1 and device.type == 'cuda' and device.index is None: device = torch.device('cuda', info.local_rank)
-    amp_dtype = _amp_dtype(device) if (amp is None or amp) else None
-    channels_last = device.type in ('cuda', 'cpu') if channels_last is None else channels_last
-    if seed is not None: set_seed(seed + info.rank)  # ranks draw different dropout masks and augmentations
-    if info.world_size > 1: dls = shard_loaders(dls, info, 0 if seed is None else seed)
+    amp_dtype = _amp_dtype(device) if (o.amp is None or o.amp) else None
+    channels_last = device.type in ('cuda', 'cpu') if o.channels_last is None else o.channels_last
+    if o.seed is not None: set_seed(o.seed + info.rank)  # ranks draw different dropout masks and augmentations
+    if info.world_size > 1: dls = shard_loaders(dls, info, 0 if o.seed is None else o.seed)
     model.to(device)
     if channels_last: model.to(memory_format=torch.channels_last)
-    optimizer = get_optimizer(param_groups or model, opt, lr, momentum, weight_decay)
-    sched = get_scheduler(optimizer, scheduler, epochs, len(dls['train']), warmup)
+    optimizer = get_optimizer(o.param_groups or model, o.opt, o.lr, o.momentum, o.weight_decay)
+    sched = get_scheduler(optimizer, o.scheduler, o.epochs, len(dls['train']), o.warmup)
     scaler = torch.amp.GradScaler('cuda') if amp_dtype == torch.float16 else None
     loader_gen = getattr(dls['train'], 'generator', None)
-    if seed is not None and loader_gen is not None: loader_gen.manual_seed(seed + info.rank)  # the same shuffles however often dls was used
+    if o.seed is not None and loader_gen is not None: loader_gen.manual_seed(o.seed + info.rank)  # the same shuffles however often dls was used
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if info.world_size > 1 else model
-    return _FitRun(model, net, dls, optimizer, sched, scaler, device, amp_dtype, channels_last, loader_gen, info, History(), schedule=scheduler, warmup=warmup, planned=epochs)
+    return _FitRun(model, net, dls, optimizer, sched, scaler, device, amp_dtype, channels_last, loader_gen, info, History(), options=o, planned=o.epochs)
 
 # %% ../nbs/07_train.ipynb #f18fcc82
 def _resume_run(run:_FitRun, path, classes:list):
@@ -400,7 +414,7 @@ def _train_epoch(run:_FitRun, epoch:int, loss_fn, progress:bool) -> tuple:
     dl = run.dls['train']
     if isinstance(dl.sampler, DistributedSampler): dl.sampler.set_epoch(epoch)
     with tqdm(total=len(dl), desc=f'epoch {epoch+1}', disable=not progress, leave=False) as bar:
-        train_sum, train_n = _run_epoch(run.net, dl, loss_fn, run.optimizer, run.sched, run.device, run.amp_dtype, run.scaler, run.channels_last, bar)
+        train_sum, train_n = _run_epoch(run, dl, loss_fn, bar)
     if run.info.world_size > 1:  # validate every rank with rank 0's batch-norm statistics, the ones that are saved
         for b in run.model.buffers(): torch.distributed.broadcast(b, 0)
     sums = _valid_sums(run.model, run.dls['valid'], run.device, run.amp_dtype, run.channels_last)
@@ -439,7 +453,7 @@ def _replan(run:_FitRun, epochs:int):
     step = run.sched.last_epoch
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # a scheduler stepped before this optimiser step: intended here
-        run.sched = get_scheduler(run.optimizer, run.schedule, epochs, len(run.dls['train']), run.warmup)
+        run.sched = get_scheduler(run.optimizer, run.options.scheduler, epochs, len(run.dls['train']), run.options.warmup)
         run.sched.last_epoch = step - 1
         run.sched.step()
 
@@ -455,53 +469,44 @@ def _plan(run:_FitRun, asked:int, done:int, budget, elapsed:float, epoch_seconds
 # %% ../nbs/07_train.ipynb #074e2a5d
 def fit(model:nn.Module, # The network; returns logits
         dls:dict, # Loaders with 'train' and 'valid' keys, e.g. from `get_data_loaders`
-        epochs:int=50, # Epochs to train for (in total, when resuming)
-        lr:float=1e-4, # Learning rate (the peak, for 'onecycle' and 'cosine')
-        opt:str='adam', # Optimiser name, see `get_optimizer`
-        momentum:float|None=None, # SGD momentum or Adam beta1
-        weight_decay:float=1e-3, # Weight decay
-        scheduler:str|None='plateau', # 'plateau', 'onecycle', 'cosine' or None
-        warmup:float=0.1, # Warm-up fraction for 'onecycle' and 'cosine'
-        patience:int|None=None, # Stop after this many epochs without a better valid loss; None never stops early
+        options:FitOptions|None=None, # How to optimise; default `FitOptions()`, whose fields can also be given by name
         out:str|Path|None=None, # Folder for best.pt, last.pt and the history; None writes nothing
         resume:str|Path|None=None, # A last.pt to continue from
-        seed:int|None=42, # Seed set before training starts; None leaves the generators alone
         device:str|None=None, # Device; default: the best available
-        amp:bool|None=None, # Mixed precision; default: on for CUDA
-        channels_last:bool|None=None, # Channels-last memory format; default: on for CUDA and CPU
-        param_groups:list|None=None, # Parameter groups (e.g. discriminative rates) instead of all parameters at `lr`
         progress:bool=True, # Progress bars and a line per epoch
         loss_fn:nn.Module|None=None, # The loss; default `get_loss()`
         stop_after:int|None=None, # Stop after this many epochs of this call (the schedule still plans for `epochs`); resume later
         max_seconds:float|None=None, # Time budget of this call in seconds: the schedule is planned to end within it
         meta:dict|None=None, # Plain values stored in both checkpoints: how to rebuild the model, the data's stats...
+        **changes, # Fields of `options` to change, such as `epochs=3`
        ) -> History:
     "Train `model`, validating every epoch; checkpoint to `out`; continue from `resume`. Under `torchrun`, train with all ranks."
-    run = _start_run(model, dls, epochs, lr, opt, momentum, weight_decay, scheduler, warmup, seed, device, amp, channels_last, param_groups)
+    o = options_from(FitOptions, options, **changes)
+    run = _start_run(model, dls, o, device)
     classes = list(getattr(dls, 'classes', []))
     if resume is not None: _resume_run(run, resume, classes)
     progress, loss_fn, out = progress and run.info.main, loss_fn or get_loss(), Path(out) if out is not None else None
     t_start = time.perf_counter()
-    epoch_bar = tqdm(range(run.start, epochs), desc='epochs', disable=not progress, initial=run.start, total=epochs, leave=False)
+    epoch_bar = tqdm(range(run.start, o.epochs), desc='epochs', disable=not progress, initial=run.start, total=o.epochs, leave=False)
     for epoch in epoch_bar:
         t0 = time.perf_counter()
         train_loss, valid_loss, valid_acc = _train_epoch(run, epoch, loss_fn, progress)
         lr_now = run.optimizer.param_groups[-1]['lr']
         if isinstance(run.sched, torch.optim.lr_scheduler.ReduceLROnPlateau): run.sched.step(valid_loss)
         seconds = time.perf_counter() - t0
-        planned = _plan(run, epochs, epoch + 1, max_seconds, time.perf_counter() - t_start, seconds)
+        planned = _plan(run, o.epochs, epoch + 1, max_seconds, time.perf_counter() - t_start, seconds)
         rec = dict(epoch=epoch+1, train_loss=train_loss, valid_loss=valid_loss, valid_acc=valid_acc, lr=lr_now, seconds=seconds, planned=planned)
         run.history.append(rec)
         improved = valid_loss < run.best_loss
         run.best_loss, run.since_best = (valid_loss, 0) if improved else (run.best_loss, run.since_best + 1)
         if progress: tqdm.write(f"epoch {epoch+1:>3}/{planned}  train_loss {train_loss:.4f}  valid_loss {valid_loss:.4f}  valid_acc {valid_acc:.1%}  {rec['seconds']:.1f}s" + ('  *' if improved else ''))
         if out is not None: _save_run(run, out, epoch, valid_loss, improved, classes, meta)
-        if patience is not None and run.since_best >= patience:
-            if progress: tqdm.write(f'stopping early: no better valid loss for {patience} epochs')
+        if o.patience is not None and run.since_best >= o.patience:
+            if progress: tqdm.write(f'stopping early: no better valid loss for {o.patience} epochs')
             break
         if stop_after is not None and epoch + 1 - run.start >= stop_after: break
-        if epoch + 1 >= planned < epochs:
-            if progress: tqdm.write(f'stopping: the {planned} epochs planned for the {max_seconds:.0f} s budget are done ({epochs} asked for)')
+        if epoch + 1 >= planned < o.epochs:
+            if progress: tqdm.write(f'stopping: the {planned} epochs planned for the {max_seconds:.0f} s budget are done ({o.epochs} asked for)')
             break
     epoch_bar.close()
     return run.history

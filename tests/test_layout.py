@@ -116,14 +116,15 @@ def private_only_exported_cells() -> tuple:
     return private, total
 
 def public_signature_widths() -> dict:
-    "{name: parameters} for every function in a module's `__all__`, and the `__init__` of every class in it."
-    import importlib, inspect
+    "{name: parameters} for every function in a module's `__all__`, and the `__init__` of every class in it but dataclasses."
+    import dataclasses, importlib, inspect
     widths = {}
     for path in sorted(LIB.glob('*.py')):
         if path.name.startswith('_'): continue
         mod = importlib.import_module(f'landmark_classifier.{path.stem}')
         for name in getattr(mod, '__all__', []):
             obj = getattr(mod, name)
+            if dataclasses.is_dataclass(obj): continue  # a record of named fields, such as `Recipe`: the options object the issue asks for, not a parameter list
             fn = obj.__init__ if inspect.isclass(obj) else obj
             if not callable(fn) or fn is object.__init__: continue
             try: params = inspect.signature(fn).parameters
@@ -134,7 +135,7 @@ def public_signature_widths() -> dict:
 # Issue 24's targets, and the line held until the chapters reach them: each test fails when a change makes its measure
 # worse than the figure measured when it was written (2026-12-02). Raise a `held` figure whenever the chapters improve on it.
 LAYOUT = dict(followed=dict(target=0.60, held=0.42), private_only=dict(target=0.25, held=0.50),
-              p90_lines=dict(target=15, held=22), widest=dict(target=15, held=34))
+              p90_lines=dict(target=15, held=22), widest=dict(target=15, held=15))
 
 def test_exported_cells_are_followed_by_prose_or_a_test():
     followed, total = exported_cells_followed_by_prose_or_test()

@@ -32,6 +32,7 @@ def test_public_api_is_documented(modname):
         params = [p for p in sig.parameters if p not in ('self', 'cls') and sig.parameters[p].kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
         if not params or (inspect.isclass(obj) and target.__qualname__.split('.')[0] != obj.__name__): continue
         docs = docments(obj if dataclasses.is_dataclass(obj) else target)
+        if dataclasses.is_dataclass(obj): docs.update({f.name: f.metadata['help'] for f in dataclasses.fields(obj) if f.metadata.get('help')})  # fields made with `option`
         missing += [f'{name}({p}): no docment' for p in params if not docs.get(p)]
     assert not missing, '\n'.join(missing)
 
