@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from shown import shown_command
+from shown import shown_command, shown_path
 from landmark_classifier import __version__
 from landmark_classifier.data import display_name, find_image_files
 from landmark_classifier.demo import hold_out_classes
@@ -67,7 +67,7 @@ def main():
     subprocess.run(['landmark_demo', '--data', str(data), '--hold-out', args.hold_out, '--distractors', str(folder), '--out', str(report), '--budget', str(args.budget)], check=True)
     _, held = hold_out_classes(data, args.hold_out, work/'check')  # the held-out classes' test photos
     rows, cal, closed = table(report, folder, held)
-    command = shown_command(['python', 'bench/distractors.py', str(args.photos), '--distractors', args.distractors, '--hold-out', args.hold_out, '--budget', f'{args.budget:g}', '--out', str(args.out)], {args.photos: 'PHOTOS'})
+    command = shown_command(['python', 'bench/distractors.py', str(args.photos), '--distractors', args.distractors, '--hold-out', args.hold_out, '--budget', f'{args.budget:g}', '--out', shown_path(args.out, 'OUT')], {args.photos: 'PHOTOS'})
     text = f"""# A threshold fitted on distractors, on real photos
 
 Made by `{command}` with landmark_classifier {__version__} on {datetime.date.today()}, {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads.
