@@ -4,6 +4,8 @@
 
 # %% ../nbs/09a_openset.ipynb #a2fc95b9
 from __future__ import annotations
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -43,7 +45,8 @@ def threshold_refusing(known:torch.Tensor, # [N] confidences of known-landmark p
                        min_recall:float=0.90, # Smallest fraction of `known` that must still clear it
                       ) -> float:
     "The `recall` threshold, raised until at most `tagged` of `refused` clear it, but not past the `min_recall` threshold."
-    start, limit = threshold_for_recall(known, recall), threshold_for_recall(known, min_recall)
+    floor = math.ceil(min_recall*len(known) - 1e-9)/len(known)  # at least `min_recall` of them, however few there are
+    start, limit = threshold_for_recall(known, recall), threshold_for_recall(known, floor)
     through = int(tagged*len(refused))  # photos allowed to clear it
     if through >= len(refused): return start
     above = torch.nextafter(refused.float().sort(descending=True).values[through], torch.tensor(float('inf'))).item()  # float32, as the confidences
