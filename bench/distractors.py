@@ -7,7 +7,7 @@ parameter: the project ships no photos.
 
     python bench/distractors.py PATH/TO/PHOTOS --distractors 06,07 --hold-out 08,09 --out bench/DISTRACTORS.md
 """
-import argparse, datetime, json, platform, shutil, subprocess, sys, tempfile
+import argparse, datetime, json, platform, subprocess, sys, tempfile
 from pathlib import Path
 
 import torch
@@ -15,8 +15,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from shown import shown_command, shown_path
 from landmark_classifier import __version__
-from landmark_classifier.data import display_name, find_image_files
-from landmark_classifier.demo import hold_out_classes
+from landmark_classifier.data import check_dataset, display_name, find_image_files
+from landmark_classifier.demo import _link_or_copy, hold_out_classes
 from landmark_classifier.export import load_predictor
 from landmark_classifier.predict import predict_files
 
@@ -28,26 +28,22 @@ def distractor_folder(photos:Path, classes:str, work:Path) -> tuple:
     folder.mkdir()
     for split in ('train', 'test'):
         for c in sorted(p for p in (photos/split).iterdir() if p.is_dir() and p.name not in left):
-            for p in find_image_files(c):
-                try: (folder/f'{split}_{c.name}_{p.name}').hardlink_to(p)
-                except OSError: shutil.copy2(p, folder/f'{split}_{c.name}_{p.name}')  # another file system
+            for p in find_image_files(c): _link_or_copy(p, folder/f'{split}_{c.name}_{p.name}')
     return data, folder
 
-def confidences(export:Path, photos:list) -> tuple:
+def confidences(pred, photos:list) -> tuple:
     "([N] confidences, [N] top names) of `photos`, as `landmark_predict` reads them."
-    pred = load_predictor(export, batch_size=32)
     rows = [r for _, r in predict_files(pred, photos, k=1, batch_size=32, num_workers=1)]
     return torch.tensor([r.confidence for r in rows]), [r.top[0][0] for r in rows]
 
-def table(report:Path, distractors:Path, held_photos:list) -> tuple:
+def table(report:Path, known:list, held:list, measured:list) -> tuple:
     "The markdown rows of both thresholds, and the run's calibration record."
     cal = json.loads((report/'transfer'/'metrics.json').read_text())['calibration']
-    export = report/'models'/'transfer.pt'
-    known = find_image_files(report/'known_classes'/'test')
-    known_conf, named = confidences(export, known)
+    pred = load_predictor(report/'models'/'transfer.pt', batch_size=32)
+    known_conf, named = confidences(pred, known)
     right = torch.tensor([n == display_name(p.parent.name) for n, p in zip(named, known)])
-    held_conf, _ = confidences(export, held_photos)
-    measured_conf, _ = confidences(export, find_image_files(distractors)[1::2])  # the half landmark_demo did not fit on
+    held_conf, _ = confidences(pred, held)
+    measured_conf, _ = confidences(pred, measured)
     rows = []
     for name, t in (('fitted on the known validation photos', cal['recall_threshold']), ('raised on the distractors (the export\'s)', cal['threshold'])):
         rows.append(f"| {name} | {t:.4f} | {((known_conf >= t) & right).float().mean():.1%} | {(held_conf >= t).float().mean():.1%} | {(measured_conf >= t).float().mean():.1%} |")
@@ -65,8 +61,11 @@ def main():
     data, folder = distractor_folder(args.photos, args.distractors, work)
     report = work/'report'
     subprocess.run(['landmark_demo', '--data', str(data), '--hold-out', args.hold_out, '--distractors', str(folder), '--out', str(report), '--budget', str(args.budget)], check=True)
-    _, held = hold_out_classes(data, args.hold_out, work/'check')  # the held-out classes' test photos
-    rows, cal, closed = table(report, folder, held)
+    known = find_image_files(report/'known_classes'/'test')
+    trained = set(check_dataset(report/'known_classes').classes)
+    held = [p for c in check_dataset(data).classes if c not in trained for p in find_image_files(data/'test'/c)]  # the held-out classes' test photos
+    measured = find_image_files(folder)[1::2]  # the half landmark_demo did not fit on
+    rows, cal, closed = table(report, known, held, measured)
     command = shown_command(['python', 'bench/distractors.py', str(args.photos), '--distractors', args.distractors, '--hold-out', args.hold_out, '--budget', f'{args.budget:g}', '--out', shown_path(args.out, 'OUT')], {args.photos: 'PHOTOS'})
     text = f"""# A threshold fitted on distractors, on real photos
 
@@ -74,8 +73,8 @@ Made by `{command}` with landmark_classifier {__version__} on {datetime.date.tod
 PHOTOS is a folder of real photos in the dataset layout (the project ships none). `landmark_demo` trains on the classes
 left after removing `{args.distractors}` (the distractors: every photo of them, every other one fitting the threshold,
 the rest measured) and `{args.hold_out}` (held out: landmarks no threshold saw). Figures of the transfer model's export,
-at each threshold, on {len(find_image_files(report/'known_classes'/'test'))} known test photos, {len(held)} held-out test photos and
-{len(find_image_files(folder)[1::2])} measured distractors. Closed-set accuracy {closed:.1%}.
+at each threshold, on {len(known)} known test photos, {len(held)} held-out test photos and
+{len(measured)} measured distractors. Closed-set accuracy {closed:.1%}.
 
 | threshold | value | known photos tagged right | held-out landmarks tagged | distractor landmarks tagged |
 |---|---|---|---|---|

@@ -46,15 +46,14 @@ def test_modules_stay_small():
     sizes = {p.name: len(p.read_text().splitlines()) for p in LIB.glob('*.py') if p.name != '_modidx.py'}
     assert max(sizes.values()) <= 600, sizes
 
+def _cells(nb_path) -> list: return json.loads(nb_path.read_text())['cells']
+
+def _is_exported(cell) -> bool:
+    return cell['cell_type'] == 'code' and any(re.match(r'#\|\s*export', l) for l in _source(cell).splitlines())
+
 def exported_cell_sizes() -> list:
     "Lines of code (blank lines and `#|` directives not counted) of every exported code cell of the numbered notebooks."
-    sizes = []
-    for p in NBS:
-        for cell in json.loads(p.read_text())['cells']:
-            lines = _source(cell).splitlines()
-            if cell['cell_type'] == 'code' and any(re.match(r'#\|\s*export', l) for l in lines):
-                sizes.append(sum(1 for l in lines if l.strip() and not l.startswith('#|')))
-    return sizes
+    return [sum(1 for l in _source(cell).splitlines() if l.strip() and not l.startswith('#|')) for p in NBS for cell in filter(_is_exported, _cells(p))]
 
 def test_exported_cells_are_short():
     assert statistics.median(exported_cell_sizes()) <= 10
@@ -74,11 +73,6 @@ def joined_statements() -> list:
 def test_one_statement_a_line():
     "As the anchors write (fastcore: 7 in 6,333 lines; nbdev: none): no statements joined with `;` in the library."
     assert joined_statements() == []
-
-def _cells(nb_path) -> list: return json.loads(nb_path.read_text())['cells']
-
-def _is_exported(cell) -> bool:
-    return cell['cell_type'] == 'code' and any(re.match(r'#\|\s*export', l) for l in _source(cell).splitlines())
 
 def _defined_names(cell) -> list:
     "Top-level names an exported cell defines (functions, classes, assignments); imports and `@patch`ed methods aside."
