@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from shown import shown_command, shown_path
 from landmark_classifier import __version__
 from landmark_classifier.data import check_dataset, display_name, find_image_files
-from landmark_classifier.demo import _link_or_copy, hold_out_classes
+from landmark_classifier.demo import hold_out_classes, link_or_copy
 from landmark_classifier.export import load_predictor
 from landmark_classifier.predict import predict_files
 
@@ -28,7 +28,7 @@ def distractor_folder(photos:Path, classes:str, work:Path) -> tuple:
     folder.mkdir()
     for split in ('train', 'test'):
         for c in sorted(p for p in (photos/split).iterdir() if p.is_dir() and p.name not in left):
-            for p in find_image_files(c): _link_or_copy(p, folder/f'{split}_{c.name}_{p.name}')
+            for p in find_image_files(c): link_or_copy(p, folder/f'{split}_{c.name}_{p.name}')
     return data, folder
 
 def confidences(pred, photos:list) -> tuple:

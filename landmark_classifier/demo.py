@@ -20,7 +20,7 @@ from .predict import predict_files
 from .openset import open_set_report
 
 # %% auto #0
-__all__ = ['demo_recipes', 'demo_shares', 'hold_out_classes', 'open_set_figures', 'open_set_markdown', 'run_demo',
+__all__ = ['demo_recipes', 'demo_shares', 'link_or_copy', 'hold_out_classes', 'open_set_figures', 'open_set_markdown', 'run_demo',
            'results_markdown', 'landmark_demo']
 
 # %% ../nbs/13_demo.ipynb #3a0b68d1
@@ -59,11 +59,17 @@ def _matches(class_name:str, wanted:str) -> bool:
     names = (class_name.lower(), name.lower(), display_name(class_name).lower())
     return wanted.lower() in names or (wanted.isdigit() and number.isdigit() and int(wanted) == int(number))
 
-# %% ../nbs/13_demo.ipynb #f8973aaa
-def _link_or_copy(src, dst):
+# %% ../nbs/13_demo.ipynb #9b1ca668
+def link_or_copy(src:str|Path, # An existing file
+                 dst:str|Path, # Its new name, which must not exist yet
+                ) -> Path: # `dst`
+    "`dst` as a hard link to `src`, or as a copy where a link cannot be made; an existing `dst` is never written over."
     try: os.link(src, dst)
-    except OSError: shutil.copy2(src, dst)  # another file system, or links not allowed
+    except FileExistsError: raise
+    except OSError: shutil.copy2(src, dst)
+    return Path(dst)
 
+# %% ../nbs/13_demo.ipynb #f8973aaa
 def hold_out_classes(root:str|Path, # The dataset root
                      hold_out:str, # Classes to hold out, comma-separated: numbers ('08,09') or names ('Rialto_Bridge')
                      dest:str|Path, # Folder for the dataset of the other classes (made anew)
@@ -79,7 +85,7 @@ def hold_out_classes(root:str|Path, # The dataset root
     shutil.rmtree(dest, ignore_errors=True)
     for split in ('train', 'test'):
         for c in classes:
-            if c not in held: shutil.copytree(root/split/c, dest/split/c, copy_function=_link_or_copy)
+            if c not in held: shutil.copytree(root/split/c, dest/split/c, copy_function=link_or_copy)
     return dest, [p for c in held for p in find_image_files(root/'test'/c)]
 
 # %% ../nbs/13_demo.ipynb #bde15341
@@ -110,7 +116,7 @@ def _link_photos(photos:list, dest:Path) -> Path:
     "`dest`, made anew, holding `photos` as hard links (copies where links cannot be made)."
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
-    for i, p in enumerate(photos): _link_or_copy(p, dest/f'{i:05d}{p.suffix.lower()}')
+    for i, p in enumerate(photos): link_or_copy(p, dest/f'{i:05d}{p.suffix.lower()}')
     return dest
 
 def _photos_to_refuse(root:Path, hold_out:str|None, distractors:str|None, out:Path) -> tuple:

@@ -488,10 +488,9 @@ def load_predictor(path:str|Path, # A .pt (TorchScript), .pt2 (torch.export) or 
     name, fn, ms = _pick_runtime(path, makers, runtime, _probe(meta['resize'], batch_size))
     return ExportedPredictor(fn, kind, meta['class_names'], meta['threshold'], meta['size'], meta['resize'], meta.get('calibrated', meta['threshold'] > 0), name, module, ms, meta.get('score', 'msp'))
 
-# %% ../nbs/11_export.ipynb #0cc230e9
+# %% ../nbs/11_export.ipynb #764cfc15
 NO_LANDMARK = 'no known landmark'
 
-# %% ../nbs/11_export.ipynb #764cfc15
 @dataclass
 class Prediction:
     "The top-k landmarks of one image, its confidence that it shows a known landmark, and whether that clears the threshold."

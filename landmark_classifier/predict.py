@@ -233,10 +233,10 @@ def run_predict(model:str, # An exported model: .pt (TorchScript), .pt2 (torch.e
         print('landmark_predict: no image files found under the given paths', file=err)
         return 1
     files = [p for p in listed if (n == 1 or shard_of(p, n) == i) and str(p) not in done]
-    return _classify(predictor, files, k, fmt, batch_size, num_workers, output, out, err, progress, fresh)
+    return _classify(predictor, files, k=k, fmt=fmt, batch_size=batch_size, num_workers=num_workers, output=output, out=out, err=err, progress=progress, fresh=fresh)
 
 # %% ../nbs/12_predict.ipynb #e74a9daf
-def _classify(predictor, files, k, fmt, batch_size, num_workers, output, out, err, progress, fresh) -> int:
+def _classify(predictor, files, *, k, fmt, batch_size, num_workers, output, out, err, progress, fresh) -> int:
     from tqdm.auto import tqdm
     if not files and not fresh:
         print(f'landmark_predict: nothing left to do: every photo of this job is in {output}', file=err)

@@ -27,7 +27,7 @@ def _calibration_reader(images:list):
     return _Reader()
 
 # %% ../nbs/11a_quantize.ipynb #85ee128e
-def _quantize_file(model:Path, path:Path, reader, method:str, quant_format:str='QDQ', activation_type:str='QUInt8', keep_depthwise_float:bool=False):
+def _quantize_file(model:Path, path:Path, reader, method:str, *, quant_format:str='QDQ', activation_type:str='QUInt8', keep_depthwise_float:bool=False):
     import onnx
     from onnxruntime.quantization import quantize_static, CalibrationMethod, QuantFormat, QuantType
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -66,6 +66,6 @@ def quantize_onnx(model:str|Path, # An fp32 `.onnx` file from `export_onnx`
     if not images: raise ValueError('quantisation needs calibration images: pass a few per class from the training split')
     model, path = Path(model), Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _quantize_file(model, path, _calibration_reader(images), method, quant_format, activation_type, keep_depthwise_float)
+    _quantize_file(model, path, _calibration_reader(images), method, quant_format=quant_format, activation_type=activation_type, keep_depthwise_float=keep_depthwise_float)
     _copy_metadata(model, path)
     return path

@@ -51,10 +51,9 @@ def set_threads(n:int|None=None, # CPU threads for PyTorch's kernels; default: l
     "Set how many CPU threads PyTorch computes with."
     if n: torch.set_num_threads(n)
 
-# %% ../nbs/07_train.ipynb #394f93ab
+# %% ../nbs/07_train.ipynb #794b634f
 OptimizerName = Literal['adam', 'adamw', 'sgd']  # the optimisers `get_optimizer` builds
 
-# %% ../nbs/07_train.ipynb #794b634f
 def get_optimizer(model:nn.Module|list, # A model, or a list of parameter-group dicts
                   name:OptimizerName='adam', # 'adam', 'adamw' or 'sgd'
                   lr:float=1e-4, # Learning rate
@@ -76,10 +75,9 @@ def get_loss(label_smoothing:float=0.0, # Fraction of the target mass spread ove
     "The loss for single-label classification: cross-entropy on logits."
     return nn.CrossEntropyLoss(label_smoothing=label_smoothing)
 
-# %% ../nbs/07_train.ipynb #d870d964
+# %% ../nbs/07_train.ipynb #abb47ee4
 ScheduleName = Literal['plateau', 'onecycle', 'cosine', 'none']  # the schedules `get_scheduler` builds
 
-# %% ../nbs/07_train.ipynb #abb47ee4
 class _WarmCosine:
     "The cosine schedule's factor of the peak rate at a step: linear warm-up from 1% over `warm` steps, then a cosine to zero at `total`."
     def __init__(self, total:int, warm:int): self.total, self.warm = total, warm
@@ -127,10 +125,9 @@ def save_atomic(obj, # Anything `torch.save` takes
         raise
     return path
 
-# %% ../nbs/07_train.ipynb #801adfa6
+# %% ../nbs/07_train.ipynb #bb4c874b
 class CheckpointError(ValueError): "A checkpoint that cannot be used: empty, damaged, or from another run."
 
-# %% ../nbs/07_train.ipynb #bb4c874b
 def load_checkpoint(path:str|Path, # A checkpoint written by `fit`
                     map_location='cpu', # Where to put its tensors
                    ) -> dict:
@@ -423,7 +420,7 @@ def _train_epoch(run:_FitRun, epoch:int, loss_fn, progress:bool) -> tuple:
     return train_sum/max(train_n, 1), v_sum/v_n, v_correct/v_n
 
 # %% ../nbs/07_train.ipynb #babc5979
-def _save_run(run:_FitRun, out:Path, epoch:int, valid_loss:float, improved:bool, classes:list, meta:dict|None):
+def _save_run(run:_FitRun, out:Path, epoch:int, *, valid_loss:float, improved:bool, classes:list, meta:dict|None):
     rng = _gather_objects(_rng_state(run.loader_gen))
     if run.info.main:  # rank 0 alone writes
         state = {k: v.detach().cpu() for k, v in run.model.state_dict().items()}
@@ -500,7 +497,7 @@ def fit(model:nn.Module, # The network; returns logits
         improved = valid_loss < run.best_loss
         run.best_loss, run.since_best = (valid_loss, 0) if improved else (run.best_loss, run.since_best + 1)
         if progress: tqdm.write(f"epoch {epoch+1:>3}/{planned}  train_loss {train_loss:.4f}  valid_loss {valid_loss:.4f}  valid_acc {valid_acc:.1%}  {rec['seconds']:.1f}s" + ('  *' if improved else ''))
-        if out is not None: _save_run(run, out, epoch, valid_loss, improved, classes, meta)
+        if out is not None: _save_run(run, out, epoch, valid_loss=valid_loss, improved=improved, classes=classes, meta=meta)
         if o.patience is not None and run.since_best >= o.patience:
             if progress: tqdm.write(f'stopping early: no better valid loss for {o.patience} epochs')
             break

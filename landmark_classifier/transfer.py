@@ -280,13 +280,13 @@ def _feature_loaders(model:nn.Module, dls:dict, device) -> dict:
     return {'train': DataLoader(train, batch_size=bs, shuffle=True, generator=torch.Generator().manual_seed(0)), 'valid': DataLoader(valid, batch_size=256)}
 
 # %% ../nbs/09_transfer.ipynb #c52ee6cd
-def _head_step(model:nn.Module, dls:dict, epochs:int, lr:float, out:Path|None, max_seconds:float|None, kwargs:dict) -> History:
+def _head_step(model:nn.Module, dls:dict, epochs:int, lr:float, *, out:Path|None, max_seconds:float|None, fit_args:dict) -> History:
     "Train the frozen model's head for `epochs` on features computed once; checkpoint the whole model, as it ends, to `out`."
     head = model.get_submodule(head_name(model))
-    h = fit(head, _feature_loaders(model, dls, kwargs.get('device')), epochs=epochs, lr=lr, max_seconds=max_seconds, channels_last=False, **kwargs)
+    h = fit(head, _feature_loaders(model, dls, fit_args.get('device')), epochs=epochs, lr=lr, max_seconds=max_seconds, channels_last=False, **fit_args)
     if out is not None:
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        save_atomic({'model': state, 'classes': list(getattr(dls, 'classes', [])), 'epoch': len(h), 'valid_loss': h[-1]['valid_loss'], 'meta': kwargs.get('meta') or {}}, out/'best.pt')
+        save_atomic({'model': state, 'classes': list(getattr(dls, 'classes', [])), 'epoch': len(h), 'valid_loss': h[-1]['valid_loss'], 'meta': fit_args.get('meta') or {}}, out/'best.pt')
     return h
 
 # %% ../nbs/09_transfer.ipynb #5e147c7b
@@ -308,7 +308,7 @@ def fine_tune(model:nn.Module, # A model from `transfer_model`
     history = History()
     if freeze_epochs > 0:
         freeze_body(model)
-        if head_on_features and dist_info().world_size == 1: history += _head_step(model, dls, freeze_epochs, base_lr, out/'frozen' if out else None, max_seconds, kwargs)
+        if head_on_features and dist_info().world_size == 1: history += _head_step(model, dls, freeze_epochs, base_lr, out=out/'frozen' if out else None, max_seconds=max_seconds, fit_args=kwargs)
         else: history += fit(model, dls, epochs=freeze_epochs, lr=base_lr, param_groups=[{'params': head_parameters(model), 'lr': base_lr}],
                              out=out/'frozen' if out else None, max_seconds=max_seconds, **kwargs)
     unfreeze(model)
