@@ -5,6 +5,7 @@
 # %% ../nbs/12_predict.ipynb #3848d5a8
 from __future__ import annotations
 import csv, heapq, io, json, math, os, sys, time, zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -193,6 +194,32 @@ def _finish(output:Path|None, bad:list):
     job = json.loads(side.read_text())
     side.write_text(json.dumps({**job, 'complete': True, 'bad': [[str(p), r] for p, r in bad]}))
 
+# %% ../nbs/12_predict.ipynb #c693142b
+@dataclass
+class _LocalJob:
+    "What a local `run_predict` works on, once its options are checked."
+    predictor:object # The export, loaded on its runtime
+    files:list # The photos left to classify: this shard's, less those `output` already holds
+    listed:int # Photos found under the inputs, in every shard
+    fmt:str # 'table', 'csv' or 'json'
+    output:Path|None # The file the rows go to, `{i}` and `{n}` filled in
+    fresh:bool # Whether `output` starts empty (and a csv header is due)
+
+def _local_job(model:str, paths:list, *, k:int, format:str, batch_size:int, runtime:str, shard, output) -> _LocalJob:
+    "Check a local run's options and load its model; a usage error raises `ValueError` or `ModelFileError` saying what to give."
+    (i, n), fmt = parse_shard(shard), _output_format(format, output)
+    if fmt == 'parquet': raise ValueError('Parquet rows come from --engine ray; locally, write csv or JSON Lines')
+    if output is not None and n > 1 and shard is None and '{i}' not in str(output): raise ValueError('under torchrun each rank needs its own --output: put {i} in its name, such as parts/{i}-of-{n}.csv')
+    output = Path(str(output).format(i=i, n=n)) if output is not None else None
+    if output is not None: output.parent.mkdir(parents=True, exist_ok=True)
+    try: predictor = load_predictor(model, runtime, batch_size)
+    except ModelFileError: raise
+    except Exception as e: raise ValueError(f'cannot load model {model}: {type(e).__name__}: {e}') from None
+    done, fresh = _resume(output, _job(model, paths, k, fmt, (i, n))) if output is not None else (set(), True)
+    listed = list(iter_image_paths(paths))
+    files = [p for p in listed if (n == 1 or shard_of(p, n) == i) and str(p) not in done]
+    return _LocalJob(predictor, files, len(listed), fmt, output, fresh)
+
 # %% ../nbs/12_predict.ipynb #aba82f95
 def run_predict(model:str, # An exported model: .pt (TorchScript), .pt2 (torch.export) or .onnx
                 paths:list, # Image files and folders (searched recursively)
@@ -218,22 +245,12 @@ def run_predict(model:str, # An exported model: .pt (TorchScript), .pt2 (torch.e
     if not paths: return usage('give at least one image file or folder')
     if engine == 'ray': return _predict_on_ray(model, paths, k=k, format=format, batch_size=batch_size, runtime=runtime, shard=shard, output=output, out=out, err=err, address=address)
     if engine != 'local': return usage(f'--engine must be local or ray, not {engine!r}')
-    try:
-        (i, n), fmt = parse_shard(shard), _output_format(format, output)
-        if fmt == 'parquet': return usage('Parquet rows come from --engine ray; locally, write csv or JSON Lines')
-        if output is not None and n > 1 and shard is None and '{i}' not in str(output): return usage('under torchrun each rank needs its own --output: put {i} in its name, such as parts/{i}-of-{n}.csv')
-        output = Path(str(output).format(i=i, n=n)) if output is not None else None
-        if output is not None: output.parent.mkdir(parents=True, exist_ok=True)
-        predictor = load_predictor(model, runtime, batch_size)
-        done, fresh = _resume(output, _job(model, paths, k, fmt, (i, n))) if output is not None else (set(), True)
+    try: job = _local_job(model, paths, k=k, format=format, batch_size=batch_size, runtime=runtime, shard=shard, output=output)
     except (ModelFileError, ValueError) as e: return usage(e)
-    except Exception as e: return usage(f'cannot load model {model}: {type(e).__name__}: {e}')
-    listed = list(iter_image_paths(paths))
-    if not listed:
+    if not job.listed:
         print('landmark_predict: no image files found under the given paths', file=err)
         return 1
-    files = [p for p in listed if (n == 1 or shard_of(p, n) == i) and str(p) not in done]
-    return _classify(predictor, files, k=k, fmt=fmt, batch_size=batch_size, num_workers=num_workers, output=output, out=out, err=err, progress=progress, fresh=fresh)
+    return _classify(job.predictor, job.files, k=k, fmt=job.fmt, batch_size=batch_size, num_workers=num_workers, output=job.output, out=out, err=err, progress=progress, fresh=job.fresh)
 
 # %% ../nbs/12_predict.ipynb #e74a9daf
 def _classify(predictor, files, *, k, fmt, batch_size, num_workers, output, out, err, progress, fresh) -> int:
