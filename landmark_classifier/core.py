@@ -11,7 +11,7 @@ from typing import Literal, get_args, get_origin
 from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['cache_dir', 'file_sha1', 'cli_parser', 'option', 'options_from', 'parse_cli_args', 'run_command']
+__all__ = ['cache_dir', 'file_sha1', 'cli_parser', 'option', 'options_from', 'options_table', 'parse_cli_args', 'run_command']
 
 # %% ../nbs/00_core.ipynb #03a0d7d7
 def cache_dir(*parts:str, # Sub-folders inside the cache
@@ -100,6 +100,18 @@ def options_from(cls, # A dataclass of options, such as `Recipe`
     unknown = sorted((set(given) | set(changes)) - set(names))
     if unknown: raise ValueError(f'unknown option {", ".join(map(repr, unknown))}: {cls.__name__} has {", ".join(names)}')
     return cls(**{**given, **changes})
+
+# %% ../nbs/00_core.ipynb #c7941597
+def options_table(cls, # A dataclass of options, such as `Recipe`
+                 ) -> str: # A markdown table, a row per field
+    "The fields of an options dataclass as a markdown table: name, type, default and help."
+    rows = ['| option | type | default | what it means |', '|---|---|---|---|']
+    for f in dataclasses.fields(cls):
+        kind = f.type if isinstance(f.type, str) else f.type.__name__ if isinstance(f.type, type) else str(f.type).replace('typing.', '')
+        default = '' if f.default is dataclasses.MISSING else f'`{f.default!r}`'
+        kind = ' or '.join(part.strip() for part in kind.split('|'))  # a `|` would end the table's cell
+        rows.append(f"| `{f.name}` | `{kind}` | {default} | {f.metadata.get('help', '')} |")
+    return '\n'.join(rows)
 
 # %% ../nbs/00_core.ipynb #374fb60b
 def _dashed(argv:list) -> list:
