@@ -108,8 +108,8 @@ def options_table(cls, # A dataclass of options, such as `Recipe`
     rows = ['| option | type | default | what it means |', '|---|---|---|---|']
     for f in dataclasses.fields(cls):
         kind = f.type if isinstance(f.type, str) else f.type.__name__ if isinstance(f.type, type) else str(f.type).replace('typing.', '')
-        default = '' if f.default is dataclasses.MISSING else f'`{f.default!r}`'
         kind = ' or '.join(part.strip() for part in kind.split('|'))  # a `|` would end the table's cell
+        default = '' if f.default is dataclasses.MISSING else f'`{f.default!r}`'
         rows.append(f"| `{f.name}` | `{kind}` | {default} | {f.metadata.get('help', '')} |")
     return '\n'.join(rows)
 
