@@ -481,7 +481,10 @@ def _predict_on_ray(model:str, paths:list, *, k:int, format:str, batch_size:int,
         ray, fmt = _import_ray(), _output_format(format, output)
         if shard is not None: raise ValueError('--shard splits a job by hand; with --engine ray, Ray splits it: leave --shard out')
         if fmt == 'parquet' and output is None: raise ValueError('Parquet rows need a file: pass --output rows.parquet')
-        load_predictor(model, runtime, batch_size)  # a file that is not an export gets its one line here, before Ray starts
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # as each actor runs it: the runtime is timed once, here, for them all
+        try: runtime = load_predictor(model, runtime, batch_size=32).runtime  # a file that is not an export gets its one line here, before Ray starts
+        finally: torch.set_num_threads(threads)
     except (ModelFileError, ValueError, ModuleNotFoundError) as e: return usage(e)
     output = Path(output) if output is not None else None
     if output is not None: output.parent.mkdir(parents=True, exist_ok=True)

@@ -114,6 +114,15 @@ def test_actor_killed_mid_job(job, tmp_path):
     assert sorted(paths) == sorted(local)  # every photo exactly once
     assert len(paths) == len(set(paths))
 
+def test_actors_run_what_the_command_timed(job, tmp_path, monkeypatch):
+    "The command times the runtimes once, at one thread as each actor runs: no actor measures them again in its own cache."
+    model, photos, _ = job
+    monkeypatch.setenv('LANDMARK_CACHE', str(tmp_path/'cache'))  # the actors inherit it: a cache no one has timed in
+    assert run_predict(str(model), [str(photos)], format='json', engine='ray', out=io.StringIO(), err=io.StringIO()) == 1
+    timed = [json.loads(p.read_text())['machine'] for p in (tmp_path/'cache'/'runtimes').glob('*.json')]
+    assert len(timed) == 1, timed  # the driver's one measurement; actors that timed again would add theirs
+    assert '|1 threads|' in timed[0]
+
 def test_without_ray_one_line(job, monkeypatch):
     model, photos, _ = job
     monkeypatch.setitem(sys.modules, 'ray', None)  # `import ray` now fails as it does where Ray is not installed
