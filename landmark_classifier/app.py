@@ -265,14 +265,16 @@ def app_notebook(model_path:str|Path, # The model the page serves
     nbformat.write(nb, dest)
     return dest
 
-# %% ../nbs/14_app.ipynb #56f9b582
+# %% ../nbs/14_app.ipynb #8dcf0f58
+class _Stopped(Exception): pass
+def _raise_stop(signum, frame): raise _Stopped(signum)  # leaves the wait at once; the `finally` of `serve_app` stops Voila
+
 def _stop_with_parent():
     "Run in the child before it starts: on Linux, get SIGTERM when the parent process ends, however it ends."
     if sys.platform.startswith('linux'):
         import ctypes
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
-# %% ../nbs/14_app.ipynb #8dcf0f58
 def _stop(proc:subprocess.Popen, timeout:float=10.):
     "Ask `proc` to stop (SIGTERM), then kill it if it has not within `timeout` seconds."
     if proc.poll() is None: proc.terminate()
@@ -280,10 +282,6 @@ def _stop(proc:subprocess.Popen, timeout:float=10.):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-# %% ../nbs/14_app.ipynb #62700c06
-class _Stopped(Exception): pass
-def _raise_stop(signum, frame): raise _Stopped(signum)  # leaves the wait at once; the `finally` of `serve_app` stops Voila
 
 # %% ../nbs/14_app.ipynb #5957c0ca
 def serve_app(model:str, # An exported model (.pt, .pt2, .onnx) or a training checkpoint

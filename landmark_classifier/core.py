@@ -22,12 +22,11 @@ def cache_dir(*parts:str, # Sub-folders inside the cache
     path.mkdir(parents=True, exist_ok=True)
     return path
 
-# %% ../nbs/00_core.ipynb #b4caa2e9
+# %% ../nbs/00_core.ipynb #07fad9dd
 @functools.lru_cache(maxsize=64)
 def _sha1_of(path:str, size:int, mtime_ns:int) -> str:
     with open(path, 'rb') as f: return hashlib.file_digest(f, 'sha1').hexdigest()
 
-# %% ../nbs/00_core.ipynb #07fad9dd
 def file_sha1(path:str|Path, # A file
              ) -> str: # The SHA-1 of its bytes, in hex
     "The SHA-1 of a file, read once per process while its size and modification time stay the same."
@@ -65,6 +64,7 @@ def _options_class(ann):
     "The dataclass among an annotation's types (`Recipe|dict|None`): its fields are options of the command."
     return next((t for t in (get_args(ann) or (ann,)) if dataclasses.is_dataclass(t)), None)
 
+# %% ../nbs/00_core.ipynb #7fd643dd
 def cli_parser(func, # The function the command runs; its signature and docments define the options
                prog:str, # The command's name, for usage and errors
                skip:tuple=(), # Parameters the command sets itself
@@ -113,12 +113,11 @@ def options_table(cls, # A dataclass of options, such as `Recipe`
         rows.append(f"| `{f.name}` | `{kind}` | {default} | {f.metadata.get('help', '')} |")
     return '\n'.join(rows)
 
-# %% ../nbs/00_core.ipynb #374fb60b
+# %% ../nbs/00_core.ipynb #d5107285
 def _dashed(argv:list) -> list:
     "`--batch_size=3` -> `--batch-size=3`: long options may be spelled with underscores."
     return ['--' + a[2:].partition('=')[0].replace('_', '-') + ''.join(a[2:].partition('=')[1:]) if a.startswith('--') else a for a in argv]
 
-# %% ../nbs/00_core.ipynb #d5107285
 def parse_cli_args(func, # The function the command runs
                    prog:str, # The command's name
                    argv:list|None=None, # The arguments; default `sys.argv[1:]`

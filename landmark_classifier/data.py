@@ -32,14 +32,13 @@ class DownloadError(OSError):
 class UnsafeArchiveError(ValueError):
     "An archive with an entry that would be written outside the destination folder."
 
-# %% ../nbs/05_data.ipynb #16b41803
+# %% ../nbs/05_data.ipynb #db60c785
 def _not_a_zip(url:str, part:Path) -> str:
     "One line for a download that is not a zip: what came instead, and what to do."
     head = part.read_bytes()[:512].lstrip().lower()
     what = 'an HTML page (a proxy or login page, or an error)' if head.startswith((b'<!doctype html', b'<html')) else f'{part.stat().st_size:,} bytes that are not a zip'
     return f"{url} sent {what}, not a zip archive: check the URL and the network, or download the zip by hand and unzip it into {part.parent}"
 
-# %% ../nbs/05_data.ipynb #db60c785
 def _download(url, path:Path, sha256=None, expected_size=None, timeout=30., progress=True):
     "Stream `url` to `path` through a `.part` file, checking length and digest before the final rename."
     part = path.with_name(path.name + '.part')
@@ -128,9 +127,6 @@ def download_landmarks(dest:str|Path|None=None, # Folder to download into; defau
 class DatasetLayoutError(ValueError):
     "A dataset folder that is not in the `train/NN.Class_Name/*.jpg`, `test/...` layout."
 
-# %% ../nbs/05_data.ipynb #c1fe2a44
-_LAYOUT = 'a folder holding train/ and test/, each with one sub-folder per class (NN.Class_Name/*.jpg)'
-
 # %% ../nbs/05_data.ipynb #462f598e
 def find_image_files(folder:str|Path, # Folder to search, recursively
                     ) -> list[Path]: # Image files by extension, sorted, hidden files skipped
@@ -138,9 +134,6 @@ def find_image_files(folder:str|Path, # Folder to search, recursively
     folder = Path(folder)
     return sorted(p for p in folder.rglob('*') if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
                   and not any(part.startswith('.') for part in p.relative_to(folder).parts))
-
-# %% ../nbs/05_data.ipynb #5d4df504
-def _class_folders(split:Path): return sorted(p.name for p in split.iterdir() if p.is_dir() and not p.name.startswith('.'))
 
 # %% ../nbs/05_data.ipynb #a172f8c8
 @dataclass
@@ -155,6 +148,8 @@ class DatasetInfo:
                 f'{sum(self.train_counts.values())} train and {sum(self.test_counts.values())} test images)')
 
 # %% ../nbs/05_data.ipynb #5b38fd00
+_LAYOUT = 'a folder holding train/ and test/, each with one sub-folder per class (NN.Class_Name/*.jpg)'
+def _class_folders(split:Path): return sorted(p.name for p in split.iterdir() if p.is_dir() and not p.name.startswith('.'))
 def check_dataset(root:str|Path, # The dataset root
                  ) -> DatasetInfo:
     "Check that `root` is in the Udacity layout and count its images; raise `DatasetLayoutError` saying what is wrong."
@@ -185,7 +180,7 @@ def check_dataset(root:str|Path, # The dataset root
 class BadImageWarning(UserWarning):
     "Image files that were skipped, each named with the reason."
 
-# %% ../nbs/05_data.ipynb #8bbdb255
+# %% ../nbs/05_data.ipynb #bc55f6f5
 def _looks_truncated(path:Path, fmt:str) -> bool:
     with open(path, 'rb') as f:
         f.seek(max(0, path.stat().st_size - 1024))
@@ -195,7 +190,6 @@ def _looks_truncated(path:Path, fmt:str) -> bool:
     if fmt == 'GIF': return not tail.rstrip(b'\0').endswith(b';')
     return False
 
-# %% ../nbs/05_data.ipynb #bc55f6f5
 def _check_image_file(path:Path):
     "None if `path` looks readable, else the reason it is not."
     try:

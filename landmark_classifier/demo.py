@@ -23,12 +23,7 @@ from .openset import open_set_report
 __all__ = ['demo_recipes', 'demo_shares', 'link_or_copy', 'hold_out_classes', 'open_set_figures', 'open_set_markdown', 'run_demo',
            'results_markdown', 'landmark_demo']
 
-# %% ../nbs/13_demo.ipynb #3a0b68d1
-def _latency_ms(path:Path, calls:int=20) -> float:
-    "Median single-image latency of an exported model, in milliseconds, on a 480x640 photo tensor: `median_latency_ms` of its fastest runtime."
-    return median_latency_ms({'export': load_predictor(path)}, torch.rand(1, 3, 480, 640), reps=calls)['export']
-
-# %% ../nbs/13_demo.ipynb #21a6ee12
+# %% ../nbs/13_demo.ipynb #0682203e
 def _photo_side(root:Path, n:int=60) -> int:
     "The median shorter side of `n` training photos spread over the classes."
     files = find_image_files(root/'train')
@@ -37,7 +32,6 @@ def _photo_side(root:Path, n:int=60) -> int:
         with Image.open(p) as im: sides.append(min(im.size))
     return int(statistics.median(sides))
 
-# %% ../nbs/13_demo.ipynb #0682203e
 def demo_recipes(root:str|Path, # The dataset root
                 ) -> dict: # {'scratch': recipe, 'transfer': recipe}, each a dict of `train_landmarks` arguments
     "The recipes `landmark_demo` trains: the CPU recipes on the synthetic set; on a folder of photos, the photo recipes at sizes the photos fill."
@@ -132,6 +126,10 @@ def _photos_to_refuse(root:Path, hold_out:str|None, distractors:str|None, out:Pa
     return root, {kind: _spread(photos, 800) for kind, photos in refuse.items() if photos}, fitting
 
 # %% ../nbs/13_demo.ipynb #6b413de4
+def _latency_ms(path:Path, calls:int=20) -> float:
+    "Median single-image latency of an exported model, in milliseconds, on a 480x640 photo tensor: `median_latency_ms` of its fastest runtime."
+    return median_latency_ms({'export': load_predictor(path)}, torch.rand(1, 3, 480, 640), reps=calls)['export']
+
 def _calibrate_export(run:Path, models:Path, name:str, size:int, stats, report:Path) -> dict:
     "Export the run's best checkpoint, calibrated by `train_landmarks` on its validation split; its calibration on the test split; its latency."
     pred, m = predictor_from_checkpoint(run/'best.pt'), json.loads((run/'metrics.json').read_text())
@@ -249,7 +247,7 @@ def results_markdown(results:dict, # From `run_demo`
     lines += [f"| {n} | {r['test_accuracy']:.1%} | {r['test_top5']:.1%} | {r['train_seconds']/60:.1f} min | {r['model_mb']:.1f} MB | {r['latency_ms']:.1f} ms |" for n, r in results.items()]
     return '\n'.join(lines)
 
-# %% ../nbs/13_demo.ipynb #322490ce
+# %% ../nbs/13_demo.ipynb #84aae2c0
 def _demo_and_report(args:dict):
     t0 = time.perf_counter()
     results = run_demo(**args, progress=sys.stderr.isatty())
@@ -257,7 +255,6 @@ def _demo_and_report(args:dict):
     if any(r.get('open_set') for r in results.values()): print('\nHow the exports abstain, at their own threshold:\n' + open_set_markdown(results))
     print(f"\nfinished in {(time.perf_counter() - t0)/60:.1f} min (budget {args['budget']/60:.0f} min); report, exports and model card in {args['out']}/")
 
-# %% ../nbs/13_demo.ipynb #84aae2c0
 def landmark_demo(argv:list|None=None, # Command-line arguments; default `sys.argv[1:]`
                  ) -> int: # Exit status: 0 done, 1 an error the user can fix (one line), 2 a usage error
     "The `landmark_demo` command: `run_demo` from a shell, then the results table."

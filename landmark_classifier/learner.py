@@ -261,15 +261,6 @@ def _train(net, dls, a:dict, meta:dict) -> History:
     if a['model'] == 'transfer': return fine_tune(net, dls, freeze_epochs=a['freeze_epochs'], base_lr=a['lr'], lr_mult=a['lr_mult'], frozen_stride=a['frozen_stride'], head_on_features=a['head_on_features'], **kw)
     return fit(net, dls, lr=a['lr'], resume=a['resume'], stop_after=a['stop_after'], **kw)
 
-# %% ../nbs/10_learner.ipynb #2d79184a
-def _save_plots(res:TrainResult, dls):
-    import matplotlib.pyplot as plt
-    for name, fig in (('history', plot_history(res.history)),
-                      ('confusion_matrix', plot_confusion_matrix(res.test.targets, res.test.preds, dls.classes)),
-                      ('top_losses', plot_top_losses(res.test, dls['test'], k=9))):
-        fig.savefig(res.out/f'{name}.png', dpi=110)
-        plt.close(fig)
-
 # %% ../nbs/10_learner.ipynb #d33e7ef2
 def _calibrate_run(net:nn.Module, dls, best:Path, ck:dict, device, distractors:list|None=None) -> dict:
     "Calibrate the best weights (`ck`, loaded from `best`) on the validation split, and on the `distractors` photos where given; store the temperature, the gallery of training embeddings and the threshold of the `nearest` confidence in the checkpoint."
@@ -287,7 +278,15 @@ def _calibrate_run(net:nn.Module, dls, best:Path, ck:dict, device, distractors:l
     save_atomic(ck, best)
     return cal
 
-# %% ../nbs/10_learner.ipynb #5292150c
+# %% ../nbs/10_learner.ipynb #c9577499
+def _save_plots(res:TrainResult, dls):
+    import matplotlib.pyplot as plt
+    for name, fig in (('history', plot_history(res.history)),
+                      ('confusion_matrix', plot_confusion_matrix(res.test.targets, res.test.preds, dls.classes)),
+                      ('top_losses', plot_top_losses(res.test, dls['test'], k=9))):
+        fig.savefig(res.out/f'{name}.png', dpi=110)
+        plt.close(fig)
+
 def _plan_note(history:list, args:dict) -> str:
     "What the run's schedule was planned for, and why: for metrics.json and the model card."
     asked = args['epochs'] + (args['freeze_epochs'] if args['model'] == 'transfer' else 0)
@@ -295,7 +294,6 @@ def _plan_note(history:list, args:dict) -> str:
     if budget is None or planned >= asked: return f'{planned} epochs, as asked'
     return f"{planned} of the {asked} epochs asked for: {planned} fit in the {budget:.0f} s budget at {history[-1]['seconds']:.1f} s an epoch"
 
-# %% ../nbs/10_learner.ipynb #c9577499
 def _write_report(res:TrainResult, dls, best:Path, meta:dict, cal:dict):
     t = res.test
     metrics = dict(test_accuracy=t.accuracy, test_top5=t.top5, test_loss=t.loss, epochs=len(res.history), train_seconds=res.seconds,
@@ -441,7 +439,7 @@ SYNTHETIC_RUNS = {'scratch_cpu': dict(CPU_RECIPE, data='synthetic', model='scrat
 # %% ../nbs/10_learner.ipynb #6e719392
 SHAPES_RECIPE = dict(epochs=6, size=32, batch_size=32, lr=5e-3, scheduler='onecycle', weight_decay=1e-4, dropout=0.1, num_workers=0, progress=False)
 
-# %% ../nbs/10_learner.ipynb #74c67893
+# %% ../nbs/10_learner.ipynb #84e6097d
 def _train_and_report(args:dict):
     try: res = train_landmarks(**args, progress=sys.stderr.isatty())
     finally:
@@ -450,7 +448,6 @@ def _train_and_report(args:dict):
         print(f'report in {res.out}: history.csv, metrics.json, history.png, confusion_matrix.png, top_losses.png, best.pt, last.pt')
         print(f'test accuracy: {res.test.accuracy:.1%} (top-5 {res.test.top5:.1%})')
 
-# %% ../nbs/10_learner.ipynb #84e6097d
 def landmark_train(argv:list|None=None, # Command-line arguments; default `sys.argv[1:]`
                   ) -> int: # Exit status: 0 trained, 1 an error the user can fix (one line), 2 a usage error
     "The `landmark_train` command: `train_landmarks` from a shell. Runs under torchrun too."

@@ -121,10 +121,8 @@ class CachedImages(LandmarkImages):
     def _load(self, path): return torch.from_numpy(np.array(self.cache[path]))  # a copy: the batch must not alias the shared map
     def __repr__(self): return f'CachedImages({len(self)} images, {len(self.classes)} classes, {self.cache.side} px)'
 
-# %% ../nbs/06_loaders.ipynb #1f2d6c94
-_GREY = (0.299, 0.587, 0.114)
-
 # %% ../nbs/06_loaders.ipynb #442ab755
+_GREY = (0.299, 0.587, 0.114)
 def _hue_matrices(turns:torch.Tensor) -> torch.Tensor:
     "[B, 3, 3] RGB matrices that rotate the hue by `turns` (YIQ rotation; grey stays grey)."
     to_yiq = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])

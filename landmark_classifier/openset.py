@@ -125,6 +125,7 @@ def _nearest_quantile(queries:torch.Tensor, gallery:torch.Tensor, q:float) -> to
     "The `q` quantile of each query's cosine to its nearest gallery photo."
     return (queries @ gallery.T).max(1).values.quantile(q)
 
+# %% ../nbs/09a_openset.ipynb #7e6ddce8
 def small_gallery_offset(embeddings:torch.Tensor, # [G, D] unit gallery embeddings
                          labels:torch.Tensor, # [G] their classes
                          n_photos:int, # Photos the new class is known from

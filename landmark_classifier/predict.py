@@ -154,10 +154,6 @@ def _resume(output:Path, job:dict) -> tuple:
     _cut_partial_row(output)
     return {p for p, _ in _rows(output, job['format'])}, False
 
-# %% ../nbs/12_predict.ipynb #a48715c4
-def _job(model:str, paths:list, k:int, fmt:str, shard:tuple) -> dict:
-    return dict(model=file_sha1(model), k=k, format=fmt, shard=list(shard), paths=[str(Path(p)) for p in paths])
-
 # %% ../nbs/12_predict.ipynb #7e33f745
 def _output_format(format:str, output) -> str:
     "The rows' format: as asked, or for a file asked as a table, what its name says (.csv, .json or .jsonl)."
@@ -195,6 +191,9 @@ def _finish(output:Path|None, bad:list):
     side.write_text(json.dumps({**job, 'complete': True, 'bad': [[str(p), r] for p, r in bad]}))
 
 # %% ../nbs/12_predict.ipynb #c693142b
+def _job(model:str, paths:list, k:int, fmt:str, shard:tuple) -> dict:
+    return dict(model=file_sha1(model), k=k, format=fmt, shard=list(shard), paths=[str(Path(p)) for p in paths])
+
 @dataclass
 class _LocalJob:
     "What a local `run_predict` works on, once its options are checked."
@@ -283,27 +282,17 @@ def _classify(predictor, files, *, k, fmt, batch_size, num_workers, output, out,
     _finish(output, bad)
     return 1 if bad else 0
 
-# %% ../nbs/12_predict.ipynb #a93f70cb
+# %% ../nbs/12_predict.ipynb #75906dcc
 def _predict_to_pipe(args:dict) -> int:
     try: return run_predict(**args)
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
-# %% ../nbs/12_predict.ipynb #75906dcc
 def landmark_predict(argv:list|None=None, # Command-line arguments; default `sys.argv[1:]`
                     ) -> int: # Exit status: 0 all classified, 1 some could not be, 2 a usage error
     "The `landmark_predict` command: `run_predict` from a shell."
     return run_command('landmark_predict', lambda: _predict_to_pipe(parse_cli_args(run_predict, 'landmark_predict', argv, skip=('out', 'err', 'progress'))))
-
-# %% ../nbs/12_predict.ipynb #df3b4e08
-def _order_key(path:str, inputs:list) -> tuple:
-    "Where `path` comes in the walk of `inputs`: the input it was found under, then its place in that folder's walk."
-    parts = Path(path).parts
-    for j, root in enumerate(map(Path, inputs)):
-        if parts == root.parts: return (j, ())
-        if parts[:len(root.parts)] == root.parts: return (j, walk_key(path, root))
-    return (len(inputs), walk_key(path))
 
 # %% ../nbs/12_predict.ipynb #2ec94089
 def _check_parts(parts:list) -> list:
@@ -320,6 +309,14 @@ def _check_parts(parts:list) -> list:
     return jobs
 
 # %% ../nbs/12_predict.ipynb #15383fc2
+def _order_key(path:str, inputs:list) -> tuple:
+    "Where `path` comes in the walk of `inputs`: the input it was found under, then its place in that folder's walk."
+    parts = Path(path).parts
+    for j, root in enumerate(map(Path, inputs)):
+        if parts == root.parts: return (j, ())
+        if parts[:len(root.parts)] == root.parts: return (j, walk_key(path, root))
+    return (len(inputs), walk_key(path))
+
 def merge_predictions(parts:list, # The files of every shard of one job, written by `landmark_predict --output`
                       output:str|None=None, # Write the merged rows here; default standard output
                       out=None, # Where rows go when there is no `output`; default sys.stdout
@@ -416,19 +413,6 @@ def _ray_dataset(ray, paths:list, batch_size:int):
     if not local: return None
     return ray.data.from_items([{'path': p} for p in local], override_num_blocks=max(1, math.ceil(len(local)/batch_size)))
 
-# %% ../nbs/12_predict.ipynb #2ab96a09
-def _import_ray():
-    "Ray, started quietly; `ModuleNotFoundError` with the install line when it is missing."
-    try: import ray
-    except ImportError: raise ModuleNotFoundError('--engine ray needs Ray: pip install "landmark_classifier[ray]"') from None
-    return ray
-
-# %% ../nbs/12_predict.ipynb #07ff7b42
-def _ray_rows(ray, photos, model_class:type, arguments:dict, batch_size:int):
-    "The dataset of rows: `photos` through actors of `model_class(**arguments)`, as many as `ray_plan` gives the cluster."
-    plan = ray_plan(ray.nodes())
-    return photos.map_batches(model_class, fn_constructor_kwargs=arguments, batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=plan['actors']), num_cpus=plan['num_cpus'])
-
 # %% ../nbs/12_predict.ipynb #0c76bd03
 def _write_ray_rows(rows, fmt:str, k:int, output:Path|None, out) -> tuple:
     "(rows written, [(path, reason)] of unreadable photos, (seconds, photos) when the first batch arrived), from `rows`' batches as they arrive."
@@ -471,6 +455,17 @@ def _private_instance(private:bool) -> dict:
     return dict(_system_config={'enable_metrics_collection': False}) if private else {}
 
 # %% ../nbs/12_predict.ipynb #4417ce22
+def _import_ray():
+    "Ray, started quietly; `ModuleNotFoundError` with the install line when it is missing."
+    try: import ray
+    except ImportError: raise ModuleNotFoundError('--engine ray needs Ray: pip install "landmark_classifier[ray]"') from None
+    return ray
+
+def _ray_rows(ray, photos, model_class:type, arguments:dict, batch_size:int):
+    "The dataset of rows: `photos` through actors of `model_class(**arguments)`, as many as `ray_plan` gives the cluster."
+    plan = ray_plan(ray.nodes())
+    return photos.map_batches(model_class, fn_constructor_kwargs=arguments, batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=plan['actors']), num_cpus=plan['num_cpus'])
+
 def _predict_on_ray(model:str, paths:list, *, k:int, format:str, batch_size:int, runtime:str, shard, output, out, err, address) -> int:
     "`run_predict` on Ray Data: the same rows, from `BatchPredictor` actors sized by `ray_plan`."
     out, err = out or sys.stdout, err or sys.stderr

@@ -13,10 +13,8 @@ from .export import image_to_tensor
 # %% auto #0
 __all__ = ['quantize_onnx']
 
-# %% ../nbs/11a_quantize.ipynb #179d40a7
-_CALIBRATION_METHODS = ('percentile', 'minmax', 'entropy')
-
 # %% ../nbs/11a_quantize.ipynb #eef5baee
+_CALIBRATION_METHODS = ('percentile', 'minmax', 'entropy')
 def _calibration_reader(images:list):
     from onnxruntime.quantization import CalibrationDataReader
     class _Reader(CalibrationDataReader):

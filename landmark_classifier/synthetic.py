@@ -19,23 +19,14 @@ __all__ = ['draw_landmark', 'make_synthetic_landmarks']
 
 # %% ../nbs/04_synthetic.ipynb #df2849e4
 _MATERIALS = [(150, 140, 125), (180, 160, 130), (120, 75, 60), (225, 220, 210), (200, 175, 120), (90, 95, 105),
-              (110, 150, 135), (170, 60, 50), (140, 110, 80), (200, 200, 195), (75, 70, 65), (160, 120, 160)]
-
-# %% ../nbs/04_synthetic.ipynb #730ef38a
-_ACCENTS = [(200, 50, 40), (40, 90, 170), (60, 140, 90), (220, 180, 60), (230, 230, 230), (120, 70, 140), (30, 30, 35)]
-
-# %% ../nbs/04_synthetic.ipynb #01c7057d
+              (110, 150, 135), (170, 60, 50), (140, 110, 80), (200, 200, 195), (75, 70, 65), (160, 120, 160)]  # a structure's main colour
+_ACCENTS = [(200, 50, 40), (40, 90, 170), (60, 140, 90), (220, 180, 60), (230, 230, 230), (120, 70, 140), (30, 30, 35)]  # roofs, windows, flags
 _SKIES = [((70, 130, 210), (180, 215, 245)), ((40, 60, 120), (240, 150, 90)), ((150, 155, 165), (205, 205, 210)),
-          ((100, 170, 230), (235, 240, 245)), ((60, 50, 90), (220, 110, 80)), ((120, 140, 160), (170, 180, 190))]
-
-# %% ../nbs/04_synthetic.ipynb #7357ecd4
+          ((100, 170, 230), (235, 240, 245)), ((60, 50, 90), (220, 110, 80)), ((120, 140, 160), (170, 180, 190))]  # (top, horizon)
 _GROUNDS = [(90, 130, 60), (190, 170, 120), (120, 120, 115), (60, 100, 140), (235, 240, 245), (110, 90, 60), (70, 90, 50)]
 
-# %% ../nbs/04_synthetic.ipynb #f4490a77
-def _jitter(r, c, f=25): return tuple(int(min(255, max(0, v + r.uniform(-f, f)))) for v in c)
-
-# %% ../nbs/04_synthetic.ipynb #131679fa
-def _shade(c, f, a=255): return tuple(int(min(255, max(0, v*f))) for v in c) + (a,)
+def _jitter(r, c, f=25): return tuple(int(min(255, max(0, v + r.uniform(-f, f)))) for v in c)  # a palette colour, moved by up to +-f a channel
+def _shade(c, f, a=255): return tuple(int(min(255, max(0, v*f))) for v in c) + (a,)  # a colour lit by factor f, as RGBA
 
 # %% ../nbs/04_synthetic.ipynb #1a761d0b
 def _sky_and_ground(r, S, horizon):
@@ -150,10 +141,8 @@ def draw_landmark(name:str|None, # A key of `LANDMARK_DRAWINGS`, e.g. 'Obelisk';
     noisy = np.asarray(img, np.float32) + rng.normal(0, r.uniform(0, 10), (size, size, 3))
     return Image.fromarray(noisy.clip(0, 255).astype(np.uint8))
 
-# %% ../nbs/04_synthetic.ipynb #7ac330af
-_SYNTHETIC_VERSION = 2  # bump when drawing or the layout changes, so that caches are rebuilt (2: the no_landmark/ folder)
-
 # %% ../nbs/04_synthetic.ipynb #a68c6985
+_SYNTHETIC_VERSION = 2  # bump when drawing or the layout changes, so that caches are rebuilt (2: the no_landmark/ folder)
 _SPLITS = ('train', 'test', 'no_landmark')  # each split's index goes into its pictures' seeds
 
 def _write_class_images(task):

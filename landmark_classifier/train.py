@@ -85,6 +85,7 @@ class _WarmCosine:
         if step < self.warm: return 0.01 + 0.99*step/self.warm
         return 0.5*(1 + math.cos(math.pi*min(1., (step - self.warm)/max(1, self.total - self.warm))))
 
+# %% ../nbs/07_train.ipynb #234d0558
 def get_scheduler(opt:torch.optim.Optimizer, # The optimiser whose rate is scheduled
                   name:str|None='plateau', # 'plateau', 'onecycle', 'cosine' or None
                   epochs:int=1, # Length of the run in epochs
@@ -322,11 +323,6 @@ def loader_logits(model:nn.Module, # The network; returns logits
         targets.append(yb.cpu())
     return torch.cat(logits), torch.cat(targets)
 
-# %% ../nbs/07_train.ipynb #1c1c259d
-def _evaluate_loader(model, dl, device, amp_dtype=None, channels_last=False):
-    logits, targets = loader_logits(model, dl, device, amp_dtype, channels_last)
-    return F.cross_entropy(logits, targets).item(), logits.softmax(1), targets
-
 # %% ../nbs/07_train.ipynb #399ae526
 def _valid_sums(model, dl, device, amp_dtype, channels_last) -> list:
     "[summed loss, correct, count] of this rank's share of the validation set."
@@ -443,7 +439,7 @@ def plan_epochs(asked:int, # Epochs the run was asked for (in total)
     if budget is None: return asked
     return max(done, min(asked, done + int((budget - elapsed)/max(epoch_seconds, 1e-9))))
 
-# %% ../nbs/07_train.ipynb #5b5e4be9
+# %% ../nbs/07_train.ipynb #dd584e44
 def _replan(run:_FitRun, epochs:int):
     "Rebuild a per-batch schedule for `epochs` in all, at the step it has reached."
     if not _steps_per_batch(run.sched) or epochs == run.planned: return
@@ -454,7 +450,6 @@ def _replan(run:_FitRun, epochs:int):
         run.sched.last_epoch = step - 1
         run.sched.step()
 
-# %% ../nbs/07_train.ipynb #dd584e44
 def _plan(run:_FitRun, asked:int, done:int, budget, elapsed:float, epoch_seconds:float) -> int:
     "Plan the run's remaining epochs to the budget (the ranks' mean pace, so every rank agrees) and re-plan the schedule to it."
     elapsed, epoch_seconds = (v/run.info.world_size for v in _all_sum([elapsed, epoch_seconds], run.device))
@@ -524,6 +519,10 @@ class EvalResult:
     def __repr__(self): return f'EvalResult(loss={self.loss:.4f}, accuracy={self.accuracy:.1%}, top5={self.top5:.1%}, n={len(self.targets)})'
 
 # %% ../nbs/07_train.ipynb #bc74dfb8
+def _evaluate_loader(model, dl, device, amp_dtype=None, channels_last=False):
+    logits, targets = loader_logits(model, dl, device, amp_dtype, channels_last)
+    return F.cross_entropy(logits, targets).item(), logits.softmax(1), targets
+
 def evaluate(model:nn.Module, # The network; returns logits
              dl, # A loader of (images, labels)
              device:str|None=None, # Device; default: the best available

@@ -154,11 +154,10 @@ def split_head(model:nn.Module, # A classification network
     parent._modules[parts[-1]] = nn.Identity()
     return body, head
 
-# %% ../nbs/09_transfer.ipynb #1c44ed78
+# %% ../nbs/09_transfer.ipynb #ae8ed29a
 def _keep_bn_eval(model, inputs):
     for m in model._frozen_bns: m.eval()
 
-# %% ../nbs/09_transfer.ipynb #ae8ed29a
 def _freeze_modules(model:nn.Module, modules:list) -> nn.Module:
     "Freeze `modules` (their own parameters, and the statistics of those that are batch norms) until `unfreeze`; the rest trains."
     unfreeze(model)
@@ -272,14 +271,13 @@ def unaugmented(dl:DataLoader, # A loader whose images are augmented (the traini
     ds.tfm = like.dataset.tfm
     return DataLoader(ds, batch_size=like.batch_size, num_workers=like.num_workers, shuffle=False)
 
-# %% ../nbs/09_transfer.ipynb #fb431d3d
+# %% ../nbs/09_transfer.ipynb #c52ee6cd
 def _feature_loaders(model:nn.Module, dls:dict, device) -> dict:
     "Loaders of the body's features of the unaugmented training images and of the validation images."
     train, valid = (TensorDataset(*head_inputs(model, dl, device)) for dl in (unaugmented(dls['train'], dls['valid']), dls['valid']))
     bs = dls['train'].batch_size
     return {'train': DataLoader(train, batch_size=bs, shuffle=True, generator=torch.Generator().manual_seed(0)), 'valid': DataLoader(valid, batch_size=256)}
 
-# %% ../nbs/09_transfer.ipynb #c52ee6cd
 def _head_step(model:nn.Module, dls:dict, epochs:int, lr:float, *, out:Path|None, max_seconds:float|None, fit_args:dict) -> History:
     "Train the frozen model's head for `epochs` on features computed once; checkpoint the whole model, as it ends, to `out`."
     head = model.get_submodule(head_name(model))
