@@ -12,20 +12,11 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from open_set import split_classes
+from open_set import logits_and_embeddings, train_without
 from shown import shown_command
 from landmark_classifier import __version__
-from landmark_classifier.data import check_dataset, display_name, find_image_files
-from landmark_classifier.export import image_to_tensor, predictor_from_checkpoint
-from landmark_classifier.images import read_image
-from landmark_classifier.learner import TRANSFER_PHOTO_RECIPE, train_landmarks
+from landmark_classifier.data import display_name, find_image_files
 from landmark_classifier.openset import auroc, class_prototypes, fpr_at_recall
-
-@torch.no_grad()
-def logits_and_embeddings(pred, paths:list) -> tuple:
-    "([N, C] logits, [N, D] unit embeddings) of each photo, through the predictor as an export runs it."
-    pairs = [pred.logits_and_embedding(image_to_tensor(read_image(p), min_side=pred.resize, max_side=2*pred.resize)) for p in paths]
-    return torch.cat([l for l, _ in pairs]), torch.cat([e for _, e in pairs])
 
 def mahalanobis(gallery:torch.Tensor, labels:torch.Tensor, queries:torch.Tensor, shrink:float=0.1) -> torch.Tensor:
     "Minus the smallest Mahalanobis distance to a class mean, one covariance shared by the classes (shrunk toward its mean variance), on centred unit embeddings."
@@ -61,14 +52,9 @@ def enrolled_right(gallery:torch.Tensor, labels:torch.Tensor, new:dict, tests:di
     return ((q @ protos.T).argmax(1) == want).float().mean().item(), (y[(q @ g.T).argmax(1)] == want).float().mean().item()
 
 def ceiling_rows(photos:Path, hold_out:list, seconds:float, shots:int) -> tuple:
-    "(confidence rows, enrollment row, closed-set accuracy) of one split, trained here."
+    "({confidence: (AUROC, FPR at 95% recall)}, {'few', 'every': (prototype, 1-nearest) right}, closed-set accuracy, held-out names, {held-out class: training photos}) of one split, trained here."
     with tempfile.TemporaryDirectory() as d:
-        work = Path(d)
-        known_root, held = split_classes(photos, hold_out, work)
-        res = train_landmarks(str(known_root), model='transfer', out=str(work/'run'), progress=False, **dict(TRANSFER_PHOTO_RECIPE, max_seconds=seconds, cache=True))
-        pred = predictor_from_checkpoint(work/'run'/'best.pt')
-        classes = check_dataset(known_root).classes
-        train = [(p, label) for label, c in enumerate(classes) for p in find_image_files(known_root/'train'/c)]
+        known_root, held, res, pred, classes, train = train_without(photos, hold_out, seconds, Path(d))
         _, gallery = logits_and_embeddings(pred, [p for p, _ in train])
         labels = torch.tensor([label for _, label in train])
         known_logits, known_emb = logits_and_embeddings(pred, [p for c in classes for p in find_image_files(known_root/'test'/c)])

@@ -30,10 +30,14 @@ def split_classes(photos:Path, hold_out:list, work:Path) -> tuple:
     return work/'known', {c: (find_image_files(photos/'train'/c), find_image_files(photos/'test'/c)) for c in held}
 
 @torch.no_grad()
+def logits_and_embeddings(pred, paths:list) -> tuple:
+    "([N, C] logits, [N, D] unit embeddings) of each photo, through the predictor as an export runs it."
+    logits, embeddings = zip(*(pred.logits_and_embedding(image_to_tensor(read_image(p), min_side=pred.resize, max_side=2*pred.resize)) for p in paths))
+    return torch.cat(logits), torch.cat(embeddings)
+
 def photo_scores(pred, paths:list) -> tuple:
     "({score: [N] confidences}, [N] predicted class) of each photo, through the predictor as an export runs it."
-    logits, embeddings = zip(*(pred.logits_and_embedding(image_to_tensor(read_image(p), min_side=pred.resize, max_side=2*pred.resize)) for p in paths))
-    logits, embeddings = torch.cat(logits), torch.cat(embeddings)
+    logits, embeddings = logits_and_embeddings(pred, paths)
     return open_scores(logits, embeddings, pred.gallery, pred.gallery_labels, float(pred.temperature)), logits.argmax(1)
 
 @torch.no_grad()
@@ -42,14 +46,19 @@ def tagged(pred, paths:list) -> tuple:
     probs, confidence = zip(*(pred.scores(image_to_tensor(read_image(p), min_side=pred.resize, max_side=2*pred.resize)) for p in paths))
     return torch.cat(probs).argmax(1), torch.cat(confidence) >= pred.threshold
 
+def train_without(photos:Path, hold_out:list, seconds:float, work:Path) -> tuple:
+    "(known dataset root, {held-out class: (train, test photos)}, the run's result, its predictor, known classes, [(train photo, label)]): TRANSFER_PHOTO_RECIPE trained in `work` on the other classes."
+    known_root, held = split_classes(photos, hold_out, work)
+    res = train_landmarks(str(known_root), model='transfer', out=str(work/'run'), progress=False, **dict(TRANSFER_PHOTO_RECIPE, max_seconds=seconds, cache=True))
+    pred = predictor_from_checkpoint(work/'run'/'best.pt')
+    classes = check_dataset(known_root).classes
+    items = [(p, label) for label, c in enumerate(classes) for p in find_image_files(known_root/'train'/c)]
+    return known_root, held, res, pred, classes, items
+
 def open_set_table(photos:Path, hold_out:list, seconds:float, everyday:Path|None, shots:int) -> str:
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
-        known_root, held = split_classes(photos, hold_out, work)
-        res = train_landmarks(str(known_root), model='transfer', out=str(work/'run'), progress=False, **dict(TRANSFER_PHOTO_RECIPE, max_seconds=seconds, cache=True))
-        pred = predictor_from_checkpoint(work/'run'/'best.pt')
-        classes = check_dataset(known_root).classes
-        items = [(p, label) for label, c in enumerate(classes) for p in find_image_files(known_root/'train'/c)]
+        known_root, held, res, pred, classes, items = train_without(photos, hold_out, seconds, work)
         valid = stratified_split(items, TRANSFER_PHOTO_RECIPE['valid_size'], 42)[1]  # the split train_landmarks validated on
         test = [(p, label) for label, c in enumerate(classes) for p in find_image_files(known_root/'test'/c)]
         valid_scores, _ = photo_scores(pred, [p for p, _ in valid])
