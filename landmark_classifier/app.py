@@ -72,13 +72,6 @@ def overlay(img:Image.Image, # The photo
     h = Image.fromarray((matplotlib.colormaps['inferno'](heat)[..., :3]*255).astype(np.uint8)).resize(img.size, Image.BILINEAR)
     return Image.blend(img.convert('RGB'), h, alpha)
 
-# %% ../nbs/14_app.ipynb #2208481d
-def _thumbnail(img:Image.Image, height:int=200) -> bytes:
-    img = img.resize((max(1, min(4*height, round(img.width*height/img.height))), height), Image.LANCZOS)
-    buf = io.BytesIO()
-    img.save(buf, 'PNG')
-    return buf.getvalue()
-
 # %% ../nbs/14_app.ipynb #2b97e846
 def _prompt(predictor, taught:int=0) -> str:
     "The line above the uploader: what to do, how many landmarks the model knows (and how many the app taught it), and what runs it."
@@ -160,6 +153,12 @@ def _show_rows(self:LandmarkApp, pred:Prediction):
     self.rows.layout.display = 'flex'
 
 # %% ../nbs/14_app.ipynb #ad16d61d
+def _thumbnail(img:Image.Image, height:int=200) -> bytes:
+    img = img.resize((max(1, min(4*height, round(img.width*height/img.height))), height), Image.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, 'PNG')
+    return buf.getvalue()
+
 @patch
 def _show_photo(self:LandmarkApp):
     img = self._img
@@ -172,7 +171,6 @@ def _show_photo(self:LandmarkApp):
     self.photo.value, self.photo.width, self.photo.height = thumb, str(w), str(h)  # its own size: never stretched
     self.photo.layout.display = 'block'
 
-# %% ../nbs/14_app.ipynb #bf7fd3c5
 @patch
 def _on_toggle(self:LandmarkApp, change): self._show_photo()
 

@@ -40,7 +40,6 @@ def _annotation(func, name:str, ann):
     try: return eval(ann, func.__globals__)
     except Exception: return ann
 
-# %% ../nbs/00_core.ipynb #6c271d3f
 def _reader(ann) -> dict:
     "argparse keywords for a parameter annotated `ann`: its type, its choices, or a flag or a list."
     if get_origin(ann) is Literal: return dict(choices=list(get_args(ann)), type=type(get_args(ann)[0]))

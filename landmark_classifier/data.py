@@ -67,6 +67,8 @@ def _download(url, path:Path, sha256=None, expected_size=None, timeout=30., prog
     os.replace(part, path)
     return path
 
+def _is_dataset(root:Path) -> bool: return (root/'train').is_dir() and (root/'test').is_dir()
+
 # %% ../nbs/05_data.ipynb #bc15ecb6
 def _check_zip_entry(zip_path, info:zipfile.ZipInfo, dest:Path):
     name = info.filename
@@ -98,9 +100,6 @@ def extract_zip_safely(zip_path:str|Path, # The archive
                 created.append(target)
         finally: shutil.rmtree(tmp, ignore_errors=True)
     return created
-
-# %% ../nbs/05_data.ipynb #50c97035
-def _is_dataset(root:Path) -> bool: return (root/'train').is_dir() and (root/'test').is_dir()
 
 # %% ../nbs/05_data.ipynb #bce0bff4
 def download_landmarks(dest:str|Path|None=None, # Folder to download into; default `cache_dir('data')`

@@ -42,7 +42,6 @@ def predictor_from_export(path:str|Path, # A .pt made by `export_torchscript`, o
 # %% ../nbs/12a_enroll.ipynb #0f0d0357
 class EnrollError(ValueError): "Photos that cannot be enrolled: the message names the folder or photo and what to do."
 
-# %% ../nbs/12a_enroll.ipynb #53889054
 def _landmark_folders(folder:Path) -> list:
     "The sub-folders of `folder`, one per landmark; a folder in another layout raises `EnrollError`."
     if not folder.is_dir(): raise EnrollError(f'{folder} is not a folder: pass a folder with one sub-folder of photos per landmark (Name/*.jpg or NN.Name/*.jpg)')
@@ -85,7 +84,6 @@ def enroll(predictor:Predictor, # The predictor to extend (not changed)
         labels.append(torch.full((len(photos),), label))
     return _rebuilt(predictor, names, (torch.cat(prototypes), torch.cat(offsets)), (torch.cat(embeddings), torch.cat(labels)))
 
-# %% ../nbs/12a_enroll.ipynb #46f90a35
 def _rebuilt(pred:Predictor, names:list, enrolled:tuple, gallery:tuple) -> Predictor:
     "`pred` with other enrolled classes, (prototypes, offsets), and gallery; the network is shared, not copied."
     prototypes, offsets = enrolled

@@ -153,7 +153,6 @@ def _meta(pred:Predictor) -> dict:
     return dict(class_names=list(pred.class_names), threshold=float(pred.threshold), size=pred.size, resize=pred.resize,
                 temperature=float(pred.temperature), calibrated=bool(pred.calibrated), score=pred.score, enrolled=pred.n_enrolled, format_version=2)
 
-# %% ../nbs/11_export.ipynb #710b3563
 class _Scores(nn.Module):
     "`pred.scores` as a module's forward: what the .pt2 and ONNX files run, probabilities first."
     def __init__(self, pred:Predictor):
@@ -253,7 +252,6 @@ class ExportedPredictor:
 # %% ../nbs/11_export.ipynb #94ca91d0
 class ModelFileError(ValueError): "A file given as a model that is not one we can open: the message says what it is and what to pass instead."
 
-# %% ../nbs/11_export.ipynb #27758b48
 _EXPORT_HINT = 'pass a model exported with export_torchscript, export_pt2 or export_onnx (.pt, .pt2 or .onnx)'
 
 # %% ../nbs/11_export.ipynb #f7f4b7a6
@@ -275,7 +273,6 @@ def _zip_kind(path:Path) -> str:
     if any('/code/' in n or n.endswith('/constants.pkl') for n in names): return 'torchscript'
     return _torch_save_kind(path)
 
-# %% ../nbs/11_export.ipynb #0db0e599
 def _looks_like_text(head:bytes) -> bool: return b'\0' not in head and sum(32 <= b < 127 or b in b'\t\r\n' or b >= 0x80 for b in head) > 0.95*len(head)
 
 # %% ../nbs/11_export.ipynb #1e957d42
@@ -338,7 +335,6 @@ def _error_line(e:Exception) -> str:
     "What failed, from an error whose first lines are a TorchScript traceback: its last line, shortened."
     return str(e).strip().splitlines()[-1].removeprefix('RuntimeError: ')[:90]
 
-# %% ../nbs/11_export.ipynb #12690f2b
 @contextlib.contextmanager
 def _onednn_fusion():
     "oneDNN Graph fusion on for the TorchScript calls inside, and back as it was after: the switch is global, and no other module should find it on."
@@ -384,7 +380,6 @@ def _open_pt2(path:Path, spin:bool=True):
     if not extra['landmark_meta.json']: raise ModelFileError(f'{path} is a torch.export file without our metadata (class names, size): {_EXPORT_HINT}')
     return fn, json.loads(extra['landmark_meta.json']), {'pt2': lambda: lambda x: _with_confidence(fn(x))}
 
-# %% ../nbs/11_export.ipynb #9c5e915e
 def _open_onnx(path:Path, spin:bool=True):
     import onnx
     props = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
@@ -444,7 +439,6 @@ def _machine_key() -> str:
     ort = importlib.metadata.version('onnxruntime') if importlib.util.find_spec('onnxruntime') else '-'
     return f'{cpu}|{os.cpu_count()} cores|{torch.get_num_threads()} threads|torch {torch.__version__}|onnxruntime {ort}|landmark_classifier {__version__}'
 
-# %% ../nbs/11_export.ipynb #ff86b88b
 def _probe(resize:int, batch_size:int) -> torch.Tensor:
     g = torch.Generator().manual_seed(0)
     return torch.rand(1, 3, 480, 640, generator=g) if batch_size == 1 else torch.rand(batch_size, 3, resize, resize, generator=g)

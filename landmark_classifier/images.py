@@ -30,14 +30,13 @@ class BadImageError(ValueError):
         super().__init__(f'{source}: {reason}')
     def __reduce__(self): return type(self), (self.source, self.reason)  # pickled whole: it crosses from loader processes
 
-# %% ../nbs/02_images.ipynb #2ac4b002
+# %% ../nbs/02_images.ipynb #dacaf059
 def _source_name(src) -> str:
     if isinstance(src, (str, os.PathLike)): return str(src)
     if isinstance(src, (bytes, bytearray, memoryview)): return '<bytes>'
     if isinstance(src, Image.Image): return '<PIL image>'
     return str(getattr(src, 'name', '<stream>'))
 
-# %% ../nbs/02_images.ipynb #dacaf059
 def open_image(src, # A path, bytes, a binary file object or a PIL image
                max_pixels:int=MAX_IMAGE_PIXELS, # Refuse images whose header claims more pixels than this
               ) -> Image.Image: # A lazily opened image: header read, pixels not yet decoded

@@ -121,17 +121,6 @@ class CachedImages(LandmarkImages):
     def _load(self, path): return torch.from_numpy(np.array(self.cache[path]))  # a copy: the batch must not alias the shared map
     def __repr__(self): return f'CachedImages({len(self)} images, {len(self.classes)} classes, {self.cache.side} px)'
 
-# %% ../nbs/06_loaders.ipynb #442ab755
-_GREY = (0.299, 0.587, 0.114)
-def _hue_matrices(turns:torch.Tensor) -> torch.Tensor:
-    "[B, 3, 3] RGB matrices that rotate the hue by `turns` (YIQ rotation; grey stays grey)."
-    to_yiq = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
-    c, s = (2*math.pi*turns).cos(), (2*math.pi*turns).sin()
-    rot = torch.zeros(len(turns), 3, 3)
-    rot[:, 0, 0] = 1
-    rot[:, 1, 1], rot[:, 1, 2], rot[:, 2, 1], rot[:, 2, 2] = c, -s, s, c
-    return torch.linalg.inv(to_yiq) @ rot @ to_yiq
-
 # %% ../nbs/06_loaders.ipynb #09805ebf
 def mixup_batch(x:torch.Tensor, # [B, ...] a batch of images
                 y:torch.Tensor, # [B] labels
@@ -144,6 +133,16 @@ def mixup_batch(x:torch.Tensor, # [B, ...] a batch of images
     return lam*x + (1 - lam)*x[perm], lam*onehot + (1 - lam)*onehot[perm]
 
 # %% ../nbs/06_loaders.ipynb #89baeb36
+_GREY = (0.299, 0.587, 0.114)
+def _hue_matrices(turns:torch.Tensor) -> torch.Tensor:
+    "[B, 3, 3] RGB matrices that rotate the hue by `turns` (YIQ rotation; grey stays grey)."
+    to_yiq = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+    c, s = (2*math.pi*turns).cos(), (2*math.pi*turns).sin()
+    rot = torch.zeros(len(turns), 3, 3)
+    rot[:, 0, 0] = 1
+    rot[:, 1, 1], rot[:, 1, 2], rot[:, 2, 1], rot[:, 2, 2] = c, -s, s, c
+    return torch.linalg.inv(to_yiq) @ rot @ to_yiq
+
 class BatchAugment:
     "A `collate_fn` that stacks `uint8` squares and augments the batch as one tensor: crop, flip, rotation, colour jitter, normalisation."
     def __init__(self,

@@ -78,7 +78,6 @@ def _collate(items:list) -> tuple:
     batch = torch.stack([x for _, x in good]).float().div_(255) if good else torch.zeros(0)
     return [i for i, _ in good], batch, [(i, e) for i, e in items if isinstance(e, BadImageError)]
 
-# %% ../nbs/12_predict.ipynb #2c41b184
 def default_workers() -> int:
     "Decoding processes beside the model: one a core, up to 8; none on a single core."
     cores = os.cpu_count() or 1
@@ -120,10 +119,16 @@ def _format_row(fmt, path, pr, k):
 # %% ../nbs/12_predict.ipynb #898227f8
 OutputFormat = Literal['table', 'csv', 'json', 'parquet']  # how `landmark_predict` writes its rows; parquet with `--engine ray`
 
+def _output_format(format:str, output) -> str:
+    "The rows' format: as asked, or for a file asked as a table, what its name says (.csv, .json or .jsonl)."
+    if output is None or format != 'table': return format
+    suffix = Path(str(output)).suffix.lower()
+    if suffix in ('.csv', '.json', '.jsonl', '.parquet'): return {'.csv': 'csv', '.parquet': 'parquet'}.get(suffix, 'json')
+    raise ValueError(f'--output {output}: a file of rows must be csv or JSON Lines, to be resumed and merged: name it .csv or .jsonl, or pass --format csv or json')
+
 # %% ../nbs/12_predict.ipynb #e66cb48e
 def _sidecar(output:Path) -> Path: return output.with_name(output.name + '.json')
 
-# %% ../nbs/12_predict.ipynb #87591c98
 def _rows(path:Path, fmt:str):
     "(photo path, line as written) of every row of a csv or JSON Lines file of `landmark_predict`, read as a stream."
     with path.open(newline='') as f:
@@ -154,14 +159,6 @@ def _resume(output:Path, job:dict) -> tuple:
     _cut_partial_row(output)
     return {p for p, _ in _rows(output, job['format'])}, False
 
-# %% ../nbs/12_predict.ipynb #7e33f745
-def _output_format(format:str, output) -> str:
-    "The rows' format: as asked, or for a file asked as a table, what its name says (.csv, .json or .jsonl)."
-    if output is None or format != 'table': return format
-    suffix = Path(str(output)).suffix.lower()
-    if suffix in ('.csv', '.json', '.jsonl', '.parquet'): return {'.csv': 'csv', '.parquet': 'parquet'}.get(suffix, 'json')
-    raise ValueError(f'--output {output}: a file of rows must be csv or JSON Lines, to be resumed and merged: name it .csv or .jsonl, or pass --format csv or json')
-
 # %% ../nbs/12_predict.ipynb #ee28dfab
 def _runtime_line(predictor, batch_size:int) -> str:
     "What runs the model, and why: the times that chose it."
@@ -169,7 +166,6 @@ def _runtime_line(predictor, batch_size:int) -> str:
     times = ', '.join(f'{k} {v:.1f} ms' for k, v in sorted(predictor.timings.items(), key=lambda kv: kv[1]))
     return f'running on {predictor.runtime}, the fastest here on batches of {batch_size} ({times}); --runtime chooses another'
 
-# %% ../nbs/12_predict.ipynb #d1f3e4ee
 def _open_rows(output:Path|None, out, fmt:str, k:int, fresh:bool):
     "Where rows go, with the csv header written when the file is new."
     f = output.open('a', newline='') if output is not None else out
@@ -182,7 +178,6 @@ def _report_bad(bad:list, err):
     print(f'{len(bad)} file(s) could not be classified:', file=err)
     for p, reason in bad: print(f'  {p}: {reason}', file=err)
 
-# %% ../nbs/12_predict.ipynb #844b1206
 def _finish(output:Path|None, bad:list):
     "Mark a job's file complete, with the files it could not read."
     if output is None: return
@@ -204,6 +199,7 @@ class _LocalJob:
     output:Path|None # The file the rows go to, `{i}` and `{n}` filled in
     fresh:bool # Whether `output` starts empty (and a csv header is due)
 
+# %% ../nbs/12_predict.ipynb #4b767d78
 def _local_job(model:str, paths:list, *, k:int, format:str, batch_size:int, runtime:str, shard, output) -> _LocalJob:
     "Check a local run's options and load its model; a usage error raises `ValueError` or `ModelFileError` saying what to give."
     (i, n), fmt = parse_shard(shard), _output_format(format, output)
@@ -349,7 +345,7 @@ def landmark_merge(argv:list|None=None, # Command-line arguments; default `sys.a
     "The `landmark_merge` command: `merge_predictions` from a shell."
     return run_command('landmark_merge', lambda: merge_predictions(**parse_cli_args(merge_predictions, 'landmark_merge', argv, skip=('out', 'err'))))
 
-# %% ../nbs/12_predict.ipynb #3f008bbd
+# %% ../nbs/12_predict.ipynb #9ac19def
 def _prediction_columns(paths:list, results:list, k:int) -> dict:
     "Columns of `landmark_predict`'s rows, plus `error`: a `Prediction` fills a row, a reason leaves it empty but for the path and the reason."
     blank = Prediction([('', math.nan)]*k, known=False)
@@ -361,7 +357,6 @@ def _prediction_columns(paths:list, results:list, k:int) -> dict:
     cols['error'] = [e for _, e in done]
     return {name: np.asarray(v) for name, v in cols.items()}
 
-# %% ../nbs/12_predict.ipynb #9ac19def
 class BatchPredictor:
     "`landmark_predict`'s rows for a batch of photos, as columns: the model class for Ray Data's `map_batches`, or any engine that hands over batches."
     def __init__(self,

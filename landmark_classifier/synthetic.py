@@ -12,7 +12,8 @@ from fastcore.parallel import parallel
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 
 from .core import cache_dir
-from .drawings import LANDMARK_DRAWINGS, SYNTHETIC_CLASSES, Pen
+from .drawings import Pen
+from .more_drawings import LANDMARK_DRAWINGS, SYNTHETIC_CLASSES
 
 # %% auto #0
 __all__ = ['draw_landmark', 'make_synthetic_landmarks']
@@ -112,7 +113,9 @@ def _structure_layer(r, draw_fn, L):
     corners = [(r.uniform(0, k)*L, r.uniform(0, k)*L), (L-r.uniform(0, k)*L, r.uniform(0, k)*L),
                (L-r.uniform(0, k/2)*L, L), (r.uniform(0, k/2)*L, L)]
     img = img.transform((L, L), Image.PERSPECTIVE, _perspective_coeffs([(0, 0), (L, 0), (L, L), (0, L)], corners), Image.BILINEAR)
-    return img.rotate(r.uniform(-7, 7), Image.BILINEAR, center=(L/2, L))
+    img = img.rotate(r.uniform(-7, 7), Image.BILINEAR, center=(L/2, L))
+    height = max(8, int(L*r.uniform(.5, 1.05)))  # the structure's height in the picture
+    return img.resize((int(height*r.uniform(.85, 1.15)), height), Image.BILINEAR)
 
 # %% ../nbs/04_synthetic.ipynb #515a8c17
 def draw_landmark(name:str|None, # A key of `LANDMARK_DRAWINGS`, e.g. 'Obelisk'; None draws a scene with no landmark
@@ -129,13 +132,10 @@ def draw_landmark(name:str|None, # A key of `LANDMARK_DRAWINGS`, e.g. 'Obelisk';
     _background(r, img, horizon)
     if name is not None:
         layer = _structure_layer(r, LANDMARK_DRAWINGS[name], S)
-        L = max(8, int(S*r.uniform(.5, 1.05)))
-        layer = layer.resize((int(L*r.uniform(.85, 1.15)), L), Image.BILINEAR)
-        img.paste(layer, (int(S/2 - layer.size[0]/2 + r.uniform(-.25, .25)*S), int(horizon + r.uniform(0, .12)*S - L)), layer)
+        img.paste(layer, (int(S/2 - layer.size[0]/2 + r.uniform(-.25, .25)*S), int(horizon + r.uniform(0, .12)*S - layer.size[1])), layer)
     _occluders(r, img, horizon)
-    img = ImageEnhance.Brightness(img).enhance(r.uniform(.6, 1.3))
-    img = ImageEnhance.Contrast(img).enhance(r.uniform(.7, 1.3))
-    img = ImageEnhance.Color(img).enhance(r.uniform(.5, 1.4))
+    for enhancer, low, high in ((ImageEnhance.Brightness, .6, 1.3), (ImageEnhance.Contrast, .7, 1.3), (ImageEnhance.Color, .5, 1.4)):
+        img = enhancer(img).enhance(r.uniform(low, high))
     if r.random() < .4: img = img.filter(ImageFilter.GaussianBlur(r.uniform(.5, 2.5)))
     img = img.resize((size, size), Image.BOX)
     noisy = np.asarray(img, np.float32) + rng.normal(0, r.uniform(0, 10), (size, size, 3))

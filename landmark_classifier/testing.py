@@ -14,14 +14,13 @@ from PIL import Image, ImageDraw
 # %% auto #0
 __all__ = ['SHAPE_COLOURS', 'make_problem_images', 'make_shapes']
 
-# %% ../nbs/01_testing.ipynb #bdc3d958
+# %% ../nbs/01_testing.ipynb #1329d9b2
 def _png_bomb(w:int, h:int) -> bytes:
     "A tiny PNG whose header claims `w` x `h` pixels: a decompression bomb's calling card."
     def chunk(kind, data): return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
     return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
             + chunk(b'IDAT', zlib.compress(b'\0' * 1000)) + chunk(b'IEND', b''))
 
-# %% ../nbs/01_testing.ipynb #1329d9b2
 def make_problem_images(dest:str|Path, # Folder to write into (created)
                         size:int=48, # Side of the readable images
                        ) -> dict: # {'good': [paths], 'bad': [paths]}

@@ -23,9 +23,9 @@ from .core import option, options_from
 
 # %% auto #0
 __all__ = ['OptimizerName', 'ScheduleName', 'set_seed', 'get_device', 'set_threads', 'get_optimizer', 'get_loss', 'get_scheduler',
-           'save_atomic', 'CheckpointError', 'load_checkpoint', 'DistInfo', 'dist_info', 'init_distributed',
-           'main_first', 'shard_loaders', 'History', 'loader_logits', 'FitOptions', 'plan_epochs', 'fit', 'EvalResult',
-           'evaluate', 'LRFind', 'lr_find']
+           'save_atomic', 'CheckpointError', 'load_checkpoint', 'rng_state', 'set_rng_state', 'DistInfo', 'dist_info',
+           'init_distributed', 'main_first', 'shard_loaders', 'History', 'loader_logits', 'FitOptions', 'plan_epochs',
+           'fit', 'EvalResult', 'evaluate', 'LRFind', 'lr_find']
 
 # %% ../nbs/07_train.ipynb #e22107b3
 def set_seed(seed:int=42, # The seed
@@ -143,22 +143,28 @@ def load_checkpoint(path:str|Path, # A checkpoint written by `fit`
         raise CheckpointError(f'{path} is not a readable checkpoint ({reason}): use another one, or start afresh') from None
 
 # %% ../nbs/07_train.ipynb #518653cd
-def _rng_state(loader_gen:torch.Generator|None=None) -> dict:
+def rng_state(loader_gen:torch.Generator|None=None, # A loader's own shuffling generator, recorded too when given
+             ) -> dict: # Plain values and tensors, which `torch.save` and a `weights_only` load keep
+    "The state of every random generator a run draws from: Python's, NumPy's, PyTorch's (CPU and GPUs), and the loader's."
     np_state = np.random.get_state()
     state = {'python': random.getstate(), 'numpy': [np_state[0], np_state[1].tolist(), *np_state[2:]],
              'torch': torch.get_rng_state(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
     if loader_gen is not None: state['loader'] = loader_gen.get_state()
     return state
 
-def _set_rng_state(state:dict, loader_gen:torch.Generator|None=None):
+# %% ../nbs/07_train.ipynb #4dabbf29
+def _tuplify(x): return tuple(_tuplify(v) for v in x) if isinstance(x, (list, tuple)) else x
+
+def set_rng_state(state:dict, # What `rng_state` returned, perhaps read back from a checkpoint
+                  loader_gen:torch.Generator|None=None, # The loader generator to restore, when `state` has one
+                 ):
+    "Put every generator back where `rng_state` found it, so that the run draws the same numbers again."
     random.setstate(_tuplify(state['python']))
     n = state['numpy']
     np.random.set_state((n[0], np.array(n[1], dtype=np.uint32), *n[2:]))
     torch.set_rng_state(state['torch'].cpu())
     if state.get('cuda') and torch.cuda.is_available(): torch.cuda.set_rng_state_all([s.cpu() for s in state['cuda']])
     if loader_gen is not None and 'loader' in state: loader_gen.set_state(state['loader'].cpu())
-
-def _tuplify(x): return tuple(_tuplify(v) for v in x) if isinstance(x, (list, tuple)) else x
 
 # %% ../nbs/07_train.ipynb #f2d55f9b
 @dataclass
@@ -193,7 +199,6 @@ def init_distributed(device:str|None=None, # The device asked for; NCCL serves C
 def _barrier():
     if dist_info().world_size > 1: torch.distributed.barrier()
 
-# %% ../nbs/07_train.ipynb #ed2d5627
 @contextmanager
 def main_first():
     "Run the block on rank 0 first; the other ranks run it after rank 0 has finished (and find its files)."
@@ -238,7 +243,6 @@ def _all_sum(values:list, device) -> list:
     torch.distributed.all_reduce(t)
     return t.tolist()
 
-# %% ../nbs/07_train.ipynb #ca5c527a
 def _gather_objects(obj) -> list:
     "Every rank's `obj`, in rank order (`[obj]` in one process)."
     n = dist_info().world_size
@@ -274,12 +278,12 @@ def _amp_dtype(device:torch.device):
     if device.type != 'cuda': return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
-# %% ../nbs/07_train.ipynb #9cbc2b05
 def _to(xb, yb, device, channels_last):
     xb = xb.to(device, non_blocking=True)
     if channels_last and xb.dim() == 4: xb = xb.contiguous(memory_format=torch.channels_last)
     return xb, yb.to(device, non_blocking=True)
 
+# %% ../nbs/07_train.ipynb #9cbc2b05
 def _run_epoch(run:_FitRun, dl, loss_fn, bar=None):
     "(summed loss, images) of one training pass over `dl`, with `run`'s network, optimiser, schedule, device and precision."
     run.net.train()
@@ -399,7 +403,7 @@ def _resume_run(run:_FitRun, path, classes:list):
     run.planned = run.history[-1].get('planned', run.planned) if run.history else run.planned
     run.best_loss, run.since_best = ck.get('best_loss', math.inf), ck.get('since_best', 0)
     rng = ck.get('rng_ranks') or [ck['rng']]  # one state per rank of the run that wrote it
-    if run.info.rank < len(rng): _set_rng_state(rng[run.info.rank], run.loader_gen)
+    if run.info.rank < len(rng): set_rng_state(rng[run.info.rank], run.loader_gen)
 
 # %% ../nbs/07_train.ipynb #91e6732f
 def _train_epoch(run:_FitRun, epoch:int, loss_fn, progress:bool) -> tuple:
@@ -417,7 +421,7 @@ def _train_epoch(run:_FitRun, epoch:int, loss_fn, progress:bool) -> tuple:
 
 # %% ../nbs/07_train.ipynb #babc5979
 def _save_run(run:_FitRun, out:Path, epoch:int, *, valid_loss:float, improved:bool, classes:list, meta:dict|None):
-    rng = _gather_objects(_rng_state(run.loader_gen))
+    rng = _gather_objects(rng_state(run.loader_gen))
     if run.info.main:  # rank 0 alone writes
         state = {k: v.detach().cpu() for k, v in run.model.state_dict().items()}
         if improved: save_atomic({'model': state, 'classes': classes, 'epoch': epoch+1, 'valid_loss': valid_loss, 'meta': meta or {}}, out/'best.pt')

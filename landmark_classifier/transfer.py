@@ -126,7 +126,6 @@ def _replace_head(model:nn.Module, num_classes:int):
     old = model.get_submodule(name)
     setattr(model.get_submodule(parent) if parent else model, attr, nn.Linear(old.in_features, num_classes))
 
-# %% ../nbs/09_transfer.ipynb #d85551e0
 def head_parameters(model:nn.Module, # A model from `transfer_model`
                    ) -> list: # The head's parameters
     "Parameters of the head."
