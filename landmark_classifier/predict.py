@@ -199,7 +199,7 @@ class _LocalJob:
     output:Path|None # The file the rows go to, `{i}` and `{n}` filled in
     fresh:bool # Whether `output` starts empty (and a csv header is due)
 
-# %% ../nbs/12_predict.ipynb #4b767d78
+# %% ../nbs/12_predict.ipynb #6bc468f4
 def _local_job(model:str, paths:list, *, k:int, format:str, batch_size:int, runtime:str, shard, output) -> _LocalJob:
     "Check a local run's options and load its model; a usage error raises `ValueError` or `ModelFileError` saying what to give."
     (i, n), fmt = parse_shard(shard), _output_format(format, output)

@@ -152,7 +152,7 @@ def rng_state(loader_gen:torch.Generator|None=None, # A loader's own shuffling g
     if loader_gen is not None: state['loader'] = loader_gen.get_state()
     return state
 
-# %% ../nbs/07_train.ipynb #4dabbf29
+# %% ../nbs/07_train.ipynb #2c690693
 def _tuplify(x): return tuple(_tuplify(v) for v in x) if isinstance(x, (list, tuple)) else x
 
 def set_rng_state(state:dict, # What `rng_state` returned, perhaps read back from a checkpoint
