@@ -133,5 +133,5 @@ def test_without_ray_one_line(job, monkeypatch):
 def test_no_ray_process_left():
     "Runs last in this file: every Ray process the tests above started has stopped."
     assert not ray.is_initialized()
-    gone, alive = psutil.wait_procs(_ray_processes(), timeout=120)  # they exit on their own after shutdown; a process that never does stays in `alive`
+    gone, alive = psutil.wait_procs(_ray_processes(), timeout=600)  # they exit on their own after shutdown; a process that never does stays in `alive`
     assert alive == [], [' '.join(p.cmdline()) for p in alive]
