@@ -12,13 +12,13 @@ import torch
 from landmark_classifier.synthetic import make_synthetic_landmarks
 from landmark_classifier.loaders import get_data_loaders
 from landmark_classifier.scratch import LandmarkCNN
-from landmark_classifier.train import fit, evaluate, _amp_dtype
+from landmark_classifier.train import fit, evaluate, autocast_dtype
 
 out = Path(os.environ.get('OUT', 'gpu_check_out')); out.mkdir(parents=True, exist_ok=True)
 assert torch.cuda.is_available(), 'no CUDA device'
 work = Path(tempfile.mkdtemp())  # the synthetic set and the run, thrown away with the machine
 dev = torch.device('cuda')
-report = {'device': torch.cuda.get_device_name(0), 'torch': torch.__version__, 'amp_dtype': str(_amp_dtype(dev))}
+report = {'device': torch.cuda.get_device_name(0), 'torch': torch.__version__, 'amp_dtype': str(autocast_dtype(dev))}
 t0 = time.perf_counter()
 root = make_synthetic_landmarks(work/'synthetic', n_classes=10, n_train=60, n_test=10, size=128, n_workers=16)
 report['generate_s'] = round(time.perf_counter() - t0, 1)

@@ -52,15 +52,9 @@ def saliency_map(predictor, # A `Predictor`, or an `ExportedPredictor` of a Torc
     if fn is None: raise ValueError('an ONNX file has no gradients: use a .pt or .pt2 export for the map')
     x = image_to_tensor(img, min_side=predictor.resize, max_side=2*predictor.resize).float()/255.
     with torch.no_grad(): top = fn(x)[0].argmax().item()
-    grads = torch.zeros_like(x)
-    for i in range(samples):
-        xi = (x + noise*torch.randn_like(x)*(i > 0)).clamp(0, 1).requires_grad_(True)
-        fn(xi)[0, top].backward()
-        grads += xi.grad.abs()
-    g = grads[0].sum(0, keepdim=True)[None]
-    g = torch.nn.functional.avg_pool2d(g, 9, stride=1, padding=4)[0, 0]
-    g = (g - g.min())/(g.max() - g.min() + 1e-12)
-    return g.numpy()
+    grads = sum(_input_gradient(fn, (x + noise*torch.randn_like(x)*(i > 0)).clamp(0, 1), top) for i in range(samples))  # the photo itself, then noisy copies
+    g = torch.nn.functional.avg_pool2d(grads[0].sum(0, keepdim=True)[None], 9, stride=1, padding=4)[0, 0]
+    return ((g - g.min())/(g.max() - g.min() + 1e-12)).numpy()
 
 # %% ../nbs/14_app.ipynb #ac577717
 def overlay(img:Image.Image, # The photo
@@ -72,6 +66,12 @@ def overlay(img:Image.Image, # The photo
     h = Image.fromarray((matplotlib.colormaps['inferno'](heat)[..., :3]*255).astype(np.uint8)).resize(img.size, Image.BILINEAR)
     return Image.blend(img.convert('RGB'), h, alpha)
 
+def _input_gradient(fn, x:torch.Tensor, top:int) -> torch.Tensor:
+    "|d p / d x|, where p is the probability `fn` gives class `top`: how much each input value moves it."
+    x = x.clone().requires_grad_(True)
+    fn(x)[0, top].backward()
+    return x.grad.abs()
+
 # %% ../nbs/14_app.ipynb #2b97e846
 def _prompt(predictor, taught:int=0) -> str:
     "The line above the uploader: what to do, how many landmarks the model knows (and how many the app taught it), and what runs it."
@@ -81,6 +81,12 @@ def _prompt(predictor, taught:int=0) -> str:
 
 _UNCALIBRATED = ('<i>This model is not calibrated: its percentages are the raw softmax of the network, overconfident as a rule, and it never '
                  'answers "no known landmark". Export it from its training checkpoint with <code>predictor_from_checkpoint</code> for a calibrated one.</i>')
+
+def _thumbnail(img:Image.Image, height:int=200) -> bytes:
+    img = img.resize((max(1, min(4*height, round(img.width*height/img.height))), height), Image.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, 'PNG')
+    return buf.getvalue()
 
 # %% ../nbs/14_app.ipynb #ae7a9196
 class LandmarkApp(widgets.VBox):
@@ -112,7 +118,8 @@ class LandmarkApp(widgets.VBox):
 
 # %% ../nbs/14_app.ipynb #89ee9120
 @patch
-def _clear(self:LandmarkApp):
+def clear(self:LandmarkApp):
+    "Hide the photo, the verdict and the landmarks, as before the first upload."
     self.rows.layout.display = 'none'
     self.photo.layout.display = 'none'
     self.verdict.value = ''
@@ -131,21 +138,22 @@ def _on_classify(self:LandmarkApp, _=None):
         img = read_image(bytes(f['content']))  # decoded once: for the thumbnail and the prediction
         pred = classify_upload(self.predictor, img, self.k, name)
     except BadImageError as e:
-        self._clear()
+        self.clear()
         self.status.value = f'Cannot classify {name}: {e.reason}'
         return
     except Exception as e:  # never a traceback in the app
-        self._clear()
+        self.clear()
         self.status.value = f'Cannot classify {name}: {e.__class__.__name__}: {e}'
         return
     self._img = img
     self.status.value = name
     self._show_photo()
-    self._show_rows(pred)
+    self.show_prediction(pred)
 
 # %% ../nbs/14_app.ipynb #183d2c86
 @patch
-def _show_rows(self:LandmarkApp, pred:Prediction):
+def show_prediction(self:LandmarkApp, pred:Prediction):
+    "Show `pred`: the verdict with its confidence, and the top landmarks as bars."
     guess = '' if pred.known else f' (best guess {pred.top[0][0]}, {pred.top[0][1]:.0%})'
     self.verdict.value = f'<b>{pred.label}</b>{guess}<br>confidence {pred.confidence:.3f} (a known landmark from {self.predictor.threshold:.3f})'
     for i, (n, b, p) in enumerate(zip(self.names, self.bars, self.percents)):
@@ -153,12 +161,6 @@ def _show_rows(self:LandmarkApp, pred:Prediction):
     self.rows.layout.display = 'flex'
 
 # %% ../nbs/14_app.ipynb #ad16d61d
-def _thumbnail(img:Image.Image, height:int=200) -> bytes:
-    img = img.resize((max(1, min(4*height, round(img.width*height/img.height))), height), Image.LANCZOS)
-    buf = io.BytesIO()
-    img.save(buf, 'PNG')
-    return buf.getvalue()
-
 @patch
 def _show_photo(self:LandmarkApp):
     img = self._img
@@ -175,6 +177,23 @@ def _show_photo(self:LandmarkApp):
 def _on_toggle(self:LandmarkApp, change): self._show_photo()
 
 # %% ../nbs/14_app.ipynb #b22ecdef
+class TeachPanel(widgets.VBox):
+    "'Teach it this landmark': a name and a few photos, learned by the app's model on the spot; 'Save the model' writes the result."
+    def __init__(self,
+                 app:LandmarkApp, # The app whose model learns
+                 model_path:str|Path, # The file the app's model came from: a .pt of `export_torchscript`, or a training checkpoint
+                ):
+        self.app, self.model_path, self.taught = app, Path(model_path), None
+        self.name = widgets.Text(placeholder='its name', description='Landmark')
+        self.photos = widgets.FileUpload(accept='image/*', multiple=True, description='Its photos')
+        self.teach = widgets.Button(description='Teach it this landmark', icon='plus', layout=widgets.Layout(width='220px'))
+        self.save_as = widgets.Text(value=str(self.model_path.with_name(self.model_path.stem + '-taught.pt')), description='Save as')
+        self.save, self.said = widgets.Button(description='Save the model', icon='save', disabled=True), widgets.Label()
+        self.teach.on_click(self._on_teach)
+        self.save.on_click(self._on_save)
+        super().__init__([widgets.HTML('<b>Teach it this landmark</b>'), widgets.HBox([self.name, self.photos, self.teach]), widgets.HBox([self.save_as, self.save]), self.said])
+
+# %% ../nbs/14_app.ipynb #22dca985
 def _landmark_folder(root:Path, name:str, uploads:tuple) -> Path:
     "Write uploaded photos to `root/name/`, as `enroll` reads them; each file keeps its name after a number, so that two photos called photo.jpg both count."
     folder = root/re.sub(r'[^\w .-]+', '_', name).strip(' .')
@@ -187,24 +206,6 @@ def _in_app_words(message:str, folder:Path, name:str) -> str:
     message = message.replace(str(folder), name).removeprefix(f'{name}: ')
     return message.replace('rename the folder', 'choose another name').replace(str(folder.parent) + '/', '')
 
-class TeachPanel(widgets.VBox):
-    "'Teach it this landmark': a name and a few photos, learned by the app's model on the spot; 'Save the model' writes the result."
-    def __init__(self,
-                 app:LandmarkApp, # The app whose model learns
-                 model_path:str|Path, # The file the app's model came from: a .pt of `export_torchscript`, or a training checkpoint
-                ):
-        self.app, self.model_path, self.taught = app, Path(model_path), None
-        self.name = widgets.Text(placeholder='its name', description='Landmark')
-        self.photos = widgets.FileUpload(accept='image/*', multiple=True, description='Its photos')
-        self.teach = widgets.Button(description='Teach it this landmark', icon='plus', layout=widgets.Layout(width='220px'))
-        self.save_as = widgets.Text(value=str(self.model_path.with_name(self.model_path.stem + '-taught.pt')), description='Save as')
-        self.save = widgets.Button(description='Save the model', icon='save', disabled=True)
-        self.said = widgets.Label()
-        self.teach.on_click(self._on_teach)
-        self.save.on_click(self._on_save)
-        super().__init__([widgets.HTML('<b>Teach it this landmark</b>'), widgets.HBox([self.name, self.photos, self.teach]), widgets.HBox([self.save_as, self.save]), self.said])
-
-# %% ../nbs/14_app.ipynb #22dca985
 @patch
 def _on_teach(self:TeachPanel, _=None):
     name = self.name.value.strip()

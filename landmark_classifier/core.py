@@ -63,6 +63,11 @@ def _options_class(ann):
     "The dataclass among an annotation's types (`Recipe|dict|None`): its fields are options of the command."
     return next((t for t in (get_args(ann) or (ann,)) if dataclasses.is_dataclass(t)), None)
 
+def _add_fields(parser:argparse.ArgumentParser, func, options, skip:tuple):
+    "An option for each field of the dataclass `options` but those in `skip`, with the field's help."
+    for f in dataclasses.fields(options):
+        if f.name not in skip: _add_option(parser, f.name, _reader(_annotation(func, f.name, f.type)), f.default, f.metadata.get('help', ''))
+
 # %% ../nbs/00_core.ipynb #7fd643dd
 def cli_parser(func, # The function the command runs; its signature and docments define the options
                prog:str, # The command's name, for usage and errors
@@ -77,8 +82,7 @@ def cli_parser(func, # The function the command runs; its signature and docments
         ann = _annotation(func, name, p.annotation)
         options = _options_class(ann)
         if options is None: _add_option(parser, name, _reader(ann), p.default, docs.get(name) or '', name in positional)
-        for f in dataclasses.fields(options) if options is not None else ():
-            if f.name not in skip: _add_option(parser, f.name, _reader(_annotation(func, f.name, f.type)), f.default, f.metadata.get('help', ''))
+        else: _add_fields(parser, func, options, skip)
     return parser
 
 # %% ../nbs/00_core.ipynb #f0271f4f

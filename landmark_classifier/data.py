@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 from PIL import Image, ImageOps
+from fastcore.basics import patch
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
@@ -17,57 +18,65 @@ from .core import cache_dir
 from .images import BadImageError, IMAGE_EXTENSIONS, to_rgb, open_image, read_image
 
 # %% auto #0
-__all__ = ['UDACITY_URL', 'IMAGENET_STATS', 'DownloadError', 'UnsafeArchiveError', 'extract_zip_safely', 'download_landmarks',
-           'DatasetLayoutError', 'find_image_files', 'DatasetInfo', 'check_dataset', 'BadImageWarning', 'scan_images',
-           'content_key', 'compute_mean_std', 'display_name', 'LandmarkImages', 'balanced_subset', 'stratified_split']
+__all__ = ['UDACITY_URL', 'IMAGENET_STATS', 'is_dataset', 'DownloadError', 'UnsafeArchiveError', 'extract_zip_safely',
+           'download_landmarks', 'DatasetLayoutError', 'find_image_files', 'DatasetInfo', 'check_dataset',
+           'BadImageWarning', 'scan_images', 'content_key', 'compute_mean_std', 'display_name', 'LandmarkImages',
+           'balanced_subset', 'stratified_split']
 
 # %% ../nbs/05_data.ipynb #12363e9d
 UDACITY_URL = 'https://udacity-dlnfd.s3-us-west-1.amazonaws.com/datasets/landmark_images.zip'
+
+# %% ../nbs/05_data.ipynb #d5c9f403
+def is_dataset(root:Path, # A folder
+              ) -> bool: # Whether it holds train/ and test/
+    "Whether `root` holds the `train/` and `test/` folders of a dataset (what they hold is `check_dataset`'s business)."
+    return (root/'train').is_dir() and (root/'test').is_dir()
 
 # %% ../nbs/05_data.ipynb #881ebc64
 class DownloadError(OSError):
     "A download that failed or did not match what was expected; nothing incomplete is left behind."
 
-# %% ../nbs/05_data.ipynb #f39cdb38
-class UnsafeArchiveError(ValueError):
-    "An archive with an entry that would be written outside the destination folder."
-
-# %% ../nbs/05_data.ipynb #db60c785
 def _not_a_zip(url:str, part:Path) -> str:
     "One line for a download that is not a zip: what came instead, and what to do."
     head = part.read_bytes()[:512].lstrip().lower()
     what = 'an HTML page (a proxy or login page, or an error)' if head.startswith((b'<!doctype html', b'<html')) else f'{part.stat().st_size:,} bytes that are not a zip'
     return f"{url} sent {what}, not a zip archive: check the URL and the network, or download the zip by hand and unzip it into {part.parent}"
 
+# %% ../nbs/05_data.ipynb #f39cdb38
+class UnsafeArchiveError(ValueError):
+    "An archive with an entry that would be written outside the destination folder."
+
+# %% ../nbs/05_data.ipynb #db60c785
+def _stream(url:str, part:Path, timeout:float, progress:bool) -> tuple:
+    "Stream `url` into the file `part`: (bytes received, their sha256, the length the server announced or None)."
+    h, n = hashlib.sha256(), 0
+    req = urllib.request.Request(url, headers={'User-Agent': 'landmark_classifier'})
+    with urllib.request.urlopen(req, timeout=timeout) as resp, open(part, 'wb') as f:
+        total = int(resp.headers.get('Content-Length') or 0) or None
+        with tqdm(total=total, unit='B', unit_scale=True, desc=part.name.removesuffix('.part'), leave=False, disable=not progress) as bar:
+            while chunk := resp.read(1 << 20):
+                f.write(chunk)
+                h.update(chunk)
+                n += len(chunk)
+                bar.update(len(chunk))
+    return n, h.hexdigest(), total
+
+# %% ../nbs/05_data.ipynb #f1f94d31
 def _download(url, path:Path, sha256=None, expected_size=None, timeout=30., progress=True):
     "Stream `url` to `path` through a `.part` file, checking length and digest before the final rename."
     part = path.with_name(path.name + '.part')
-    h, n = hashlib.sha256(), 0
     try:
-        req = urllib.request.Request(url, headers={'User-Agent': 'landmark_classifier'})
-        with urllib.request.urlopen(req, timeout=timeout) as resp, open(part, 'wb') as f:
-            total = int(resp.headers.get('Content-Length') or 0) or None
-            with tqdm(total=total, unit='B', unit_scale=True, desc=path.name, leave=False, disable=not progress) as bar:
-                while chunk := resp.read(1 << 20):
-                    f.write(chunk)
-                    h.update(chunk)
-                    n += len(chunk)
-                    bar.update(len(chunk))
+        n, digest, total = _stream(url, part, timeout, progress)
         if total is not None and n != total: raise DownloadError(f'{url}: received {n:,} of {total:,} bytes')
         if expected_size is not None and n != expected_size: raise DownloadError(f'{url}: {n:,} bytes, expected {expected_size:,}')
-        if sha256 is not None and h.hexdigest() != sha256.lower(): raise DownloadError(f'{url}: sha256 {h.hexdigest()} does not match the expected {sha256}')
+        if sha256 is not None and digest != sha256.lower(): raise DownloadError(f'{url}: sha256 {digest} does not match the expected {sha256}')
         if path.suffix == '.zip' and not zipfile.is_zipfile(part): raise DownloadError(_not_a_zip(url, part))
-    except DownloadError:
-        part.unlink(missing_ok=True)
-        raise
     except Exception as e:
-        part.unlink(missing_ok=True)
-        raise DownloadError(f'could not download {url} ({e.__class__.__name__}: {e}). Download it by hand and unzip it into {path.parent}, '
-                            "or use the synthetic set: get_data_loaders('synthetic')") from None
+        part.unlink(missing_ok=True)  # nothing incomplete is left behind
+        if isinstance(e, DownloadError): raise
+        raise DownloadError(f"could not download {url} ({e.__class__.__name__}: {e}). Download it by hand and unzip it into {path.parent}, or use the synthetic set: get_data_loaders('synthetic')") from None
     os.replace(part, path)
     return path
-
-def _is_dataset(root:Path) -> bool: return (root/'train').is_dir() and (root/'test').is_dir()
 
 # %% ../nbs/05_data.ipynb #bc15ecb6
 def _check_zip_entry(zip_path, info:zipfile.ZipInfo, dest:Path):
@@ -113,12 +122,12 @@ def download_landmarks(dest:str|Path|None=None, # Folder to download into; defau
     "Download and safely extract the Udacity landmark set, unless it is already in `dest`."
     dest = Path(dest) if dest is not None else cache_dir('data')
     root = dest/folder
-    if _is_dataset(root): return root
+    if is_dataset(root): return root
     dest.mkdir(parents=True, exist_ok=True)
     zip_path = dest/(folder + '.zip')
     if not zip_path.exists(): _download(url, zip_path, sha256, expected_size, timeout, progress)
     extract_zip_safely(zip_path, dest)
-    if not _is_dataset(root): raise DownloadError(f'{zip_path} did not contain {root.name}/train and {root.name}/test')
+    if not is_dataset(root): raise DownloadError(f'{zip_path} did not contain {root.name}/train and {root.name}/test')
     zip_path.unlink()
     return root
 
@@ -149,27 +158,30 @@ class DatasetInfo:
 # %% ../nbs/05_data.ipynb #5b38fd00
 _LAYOUT = 'a folder holding train/ and test/, each with one sub-folder per class (NN.Class_Name/*.jpg)'
 def _class_folders(split:Path): return sorted(p.name for p in split.iterdir() if p.is_dir() and not p.name.startswith('.'))
+
+def _not_a_dataset(root:Path) -> str|None:
+    "What is wrong with `root` as a dataset folder, before its classes are looked at; None when it holds train/ and test/."
+    if not root.exists(): return f'{root} does not exist'
+    if root.is_file(): return f'{root} is a zip archive, not a folder: extract it first (download_landmarks does, safely)' if zipfile.is_zipfile(root) else f'{root} is a file, not a folder'
+    if is_dataset(root): return None
+    inner = [p for p in sorted(root.iterdir()) if p.is_dir() and is_dataset(p)]
+    if inner: return f'{root} has no train/ and test/, but {inner[0]} has: pass that folder instead'
+    if root.name in ('train', 'test') and is_dataset(root.parent): return f'{root} is one split of a dataset: pass its parent, {root.parent}'
+    children = sorted(p.name for p in root.iterdir() if not p.name.startswith('.'))
+    if not children: return f'{root} is empty'
+    return f'{root} has no train/ and test/ folders (found: {", ".join(children[:8])}{", ..." if len(children) > 8 else ""})'
+
+# %% ../nbs/05_data.ipynb #85d06327
 def check_dataset(root:str|Path, # The dataset root
                  ) -> DatasetInfo:
     "Check that `root` is in the Udacity layout and count its images; raise `DatasetLayoutError` saying what is wrong."
     root = Path(root)
     def fail(msg): raise DatasetLayoutError(f'{msg}. Expected {_LAYOUT}.')
-    if not root.exists(): fail(f'{root} does not exist')
-    if root.is_file():
-        if zipfile.is_zipfile(root): fail(f'{root} is a zip archive, not a folder: extract it first (download_landmarks does, safely)')
-        fail(f'{root} is a file, not a folder')
-    if not _is_dataset(root):
-        children = sorted(p.name for p in root.iterdir() if not p.name.startswith('.'))
-        inner = [p for p in sorted(root.iterdir()) if p.is_dir() and _is_dataset(p)]
-        if inner: fail(f'{root} has no train/ and test/, but {inner[0]} has: pass that folder instead')
-        if root.name in ('train', 'test') and _is_dataset(root.parent): fail(f'{root} is one split of a dataset: pass its parent, {root.parent}')
-        if not children: fail(f'{root} is empty')
-        fail(f'{root} has no train/ and test/ folders (found: {", ".join(children[:8])}{", ..." if len(children) > 8 else ""})')
+    if problem := _not_a_dataset(root): fail(problem)
     train, test = _class_folders(root/'train'), _class_folders(root/'test')
     if not train: fail(f'{root/"train"} has no class folders')
     if train != test:
-        only_train, only_test = sorted(set(train) - set(test)), sorted(set(test) - set(train))
-        fail(f'the class folders of train/ and test/ disagree: only in train: {only_train or "none"}; only in test: {only_test or "none"}')
+        fail(f'the class folders of train/ and test/ disagree: only in train: {sorted(set(train) - set(test)) or "none"}; only in test: {sorted(set(test) - set(train)) or "none"}')
     counts = {s: {c: len(find_image_files(root/s/c)) for c in train} for s in ('train', 'test')}
     empty = [f'{s}/{c}' for s in counts for c, n in counts[s].items() if n == 0]
     if empty: fail(f'these class folders hold no images: {", ".join(empty[:8])}{" ..." if len(empty) > 8 else ""}')
@@ -225,6 +237,23 @@ def content_key(files:list, # The dataset's image files
         h.update(f'{p.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n'.encode())
     return h.hexdigest()[:32]
 
+# %% ../nbs/05_data.ipynb #e1739633
+def _mean_std(files:list, size:int) -> tuple|None:
+    "Per-channel (mean, std) of the readable images among `files`, each reduced to `size` x `size`, in [0, 1] units; None if none can be read."
+    total, total_sq, n = np.zeros(3), np.zeros(3), 0
+    for p in files:
+        try:
+            with open_image(p) as img:
+                img.draft('RGB', (size, size))
+                a = np.asarray(to_rgb(ImageOps.exif_transpose(img)).resize((size, size), Image.BILINEAR), np.float64)/255
+        except (BadImageError, OSError, ValueError): continue
+        total += a.sum((0, 1))
+        total_sq += (a**2).sum((0, 1))
+        n += size*size
+    if n == 0: return None
+    mean = total/n
+    return mean, np.sqrt(np.maximum(total_sq/n - mean**2, 1e-12))
+
 # %% ../nbs/05_data.ipynb #4f444258
 def compute_mean_std(root:str|Path, # The dataset root; the statistics come from `train/`
                      size:int=64, # Side the images are reduced to before measuring
@@ -236,20 +265,9 @@ def compute_mean_std(root:str|Path, # The dataset root; the statistics come from
     if not files: raise DatasetLayoutError(f'{root/"train"} holds no images')
     cache_file = cache_dir('stats')/f'{content_key(files, root)}_{size}.json'
     if cache and cache_file.exists(): return tuple(tuple(v) for v in json.loads(cache_file.read_text()))
-    total, total_sq, n = np.zeros(3), np.zeros(3), 0
-    for p in files:
-        try:
-            with open_image(p) as img:
-                img.draft('RGB', (size, size))
-                a = np.asarray(to_rgb(ImageOps.exif_transpose(img)).resize((size, size), Image.BILINEAR), np.float64)/255
-        except (BadImageError, OSError, ValueError): continue
-        total += a.sum((0, 1))
-        total_sq += (a**2).sum((0, 1))
-        n += size*size
-    if n == 0: raise DatasetLayoutError(f'none of the images in {root/"train"} could be read')
-    mean = total/n
-    std = np.sqrt(np.maximum(total_sq/n - mean**2, 1e-12))
-    stats = (tuple(round(float(v), 4) for v in mean), tuple(round(float(v), 4) for v in std))
+    measured = _mean_std(files, size)
+    if measured is None: raise DatasetLayoutError(f'none of the images in {root/"train"} could be read')
+    stats = tuple(tuple(round(float(v), 4) for v in m) for m in measured)
     if cache: cache_file.write_text(json.dumps(stats))
     return stats
 
@@ -271,19 +289,24 @@ class LandmarkImages(Dataset):
         self.items, self.classes, self.tfm, self.stats = list(items), list(classes), tfm, stats
         self._reported = set()
     def __len__(self): return len(self.items)
-    def _load(self, path): return read_image(path)
-    def __getitem__(self, i):
-        for k in range(len(self.items)):
-            path, label = self.items[(i+k) % len(self.items)]
-            try: img = self._load(path)
-            except BadImageError as e:
-                if path not in self._reported:
-                    self._reported.add(path)
-                    warnings.warn(BadImageWarning(f'skipped unreadable image file: {e}'))
-                continue
-            return (self.tfm(img) if self.tfm else img), label
-        raise RuntimeError('no readable image in this dataset')
     def __repr__(self): return f'LandmarkImages({len(self)} images, {len(self.classes)} classes)'
+
+# %% ../nbs/05_data.ipynb #04b79396
+@patch
+def _load(self:LandmarkImages, path): return read_image(path)
+
+@patch
+def __getitem__(self:LandmarkImages, i):
+    for k in range(len(self.items)):
+        path, label = self.items[(i+k) % len(self.items)]
+        try: img = self._load(path)
+        except BadImageError as e:
+            if path not in self._reported:
+                self._reported.add(path)
+                warnings.warn(BadImageWarning(f'skipped unreadable image file: {e}'))
+            continue
+        return (self.tfm(img) if self.tfm else img), label
+    raise RuntimeError('no readable image in this dataset')
 
 # %% ../nbs/05_data.ipynb #6c172b91
 def balanced_subset(items:list, # (path, label) pairs
@@ -312,9 +335,7 @@ def stratified_split(items:list, # (path, label) pairs
     for label in sorted(by_class):
         group = sorted(by_class[label], key=lambda it: str(it[0]))
         rng.shuffle(group)
-        n_valid = round(len(group)*valid_size)
-        if valid_size > 0 and len(group) >= 2: n_valid = max(1, n_valid)  # every class is validated
+        n_valid = max(int(valid_size > 0 and len(group) >= 2), round(len(group)*valid_size))  # every class of two or more is validated
         valid += group[:n_valid]
         train += group[n_valid:]
-    key = lambda it: (it[1], str(it[0]))
-    return sorted(train, key=key), sorted(valid, key=key)
+    return tuple(sorted(part, key=lambda it: (it[1], str(it[0]))) for part in (train, valid))

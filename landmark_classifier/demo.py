@@ -53,6 +53,10 @@ def _matches(class_name:str, wanted:str) -> bool:
     names = (class_name.lower(), name.lower(), display_name(class_name).lower())
     return wanted.lower() in names or (wanted.isdigit() and number.isdigit() and int(wanted) == int(number))
 
+def _spread(photos:list, n:int) -> list:
+    "At most `n` of `photos`, evenly spaced: sorted photos of every class."
+    return photos[::-(-len(photos)//n)] if photos else []
+
 # %% ../nbs/13_demo.ipynb #9b1ca668
 def link_or_copy(src:str|Path, # An existing file
                  dst:str|Path, # Its new name, which must not exist yet
@@ -62,6 +66,13 @@ def link_or_copy(src:str|Path, # An existing file
     except FileExistsError: raise
     except OSError: shutil.copy2(src, dst)
     return Path(dst)
+
+def _link_photos(photos:list, dest:Path) -> Path:
+    "`dest`, made anew, holding `photos` as hard links (copies where links cannot be made)."
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    for i, p in enumerate(photos): link_or_copy(p, dest/f'{i:05d}{p.suffix.lower()}')
+    return dest
 
 # %% ../nbs/13_demo.ipynb #f8973aaa
 def hold_out_classes(root:str|Path, # The dataset root
@@ -77,9 +88,7 @@ def hold_out_classes(root:str|Path, # The dataset root
     held = [c for c in classes if any(_matches(c, w) for w in wanted)]
     if len(classes) - len(held) < 2: raise DatasetLayoutError(f'--hold-out {hold_out!r} leaves {len(classes) - len(held)} of the {len(classes)} classes to train on; hold out fewer')
     shutil.rmtree(dest, ignore_errors=True)
-    for split in ('train', 'test'):
-        for c in classes:
-            if c not in held: shutil.copytree(root/split/c, dest/split/c, copy_function=link_or_copy)
+    for split, c in [(s, c) for s in ('train', 'test') for c in classes if c not in held]: shutil.copytree(root/split/c, dest/split/c, copy_function=link_or_copy)
     return dest, [p for c in held for p in find_image_files(root/'test'/c)]
 
 # %% ../nbs/13_demo.ipynb #bde15341
@@ -95,24 +104,10 @@ def open_set_figures(export:str|Path, # An export made by `export_torchscript`
     "How an export abstains: its open-set figures on known photos against each kind of photo it must refuse."
     predictor = load_predictor(export)
     known_scores, right = _confidences(predictor, known)
-    figures = {}
-    for kind, photos in refuse.items():
-        scores = _confidences(predictor, photos)[0]
-        figures[kind] = dict(open_set_report(known_scores, right, scores, predictor.threshold), photos=len(scores))
-    return figures
+    refused = {kind: _confidences(predictor, photos)[0] for kind, photos in refuse.items()}
+    return {kind: dict(open_set_report(known_scores, right, scores, predictor.threshold), photos=len(scores)) for kind, scores in refused.items()}
 
 # %% ../nbs/13_demo.ipynb #716c895f
-def _spread(photos:list, n:int) -> list:
-    "At most `n` of `photos`, evenly spaced: sorted photos of every class."
-    return photos[::-(-len(photos)//n)] if photos else []
-
-def _link_photos(photos:list, dest:Path) -> Path:
-    "`dest`, made anew, holding `photos` as hard links (copies where links cannot be made)."
-    shutil.rmtree(dest, ignore_errors=True)
-    dest.mkdir(parents=True)
-    for i, p in enumerate(photos): link_or_copy(p, dest/f'{i:05d}{p.suffix.lower()}')
-    return dest
-
 def _photos_to_refuse(root:Path, hold_out:str|None, distractors:str|None, out:Path) -> tuple:
     "(the dataset to train on, {kind: photos the exports must refuse}, a folder of the other photos of no landmark, on which training fits its threshold) for `run_demo`."
     refuse = {}
@@ -126,10 +121,6 @@ def _photos_to_refuse(root:Path, hold_out:str|None, distractors:str|None, out:Pa
     return root, {kind: _spread(photos, 800) for kind, photos in refuse.items() if photos}, fitting
 
 # %% ../nbs/13_demo.ipynb #6b413de4
-def _latency_ms(path:Path, calls:int=20) -> float:
-    "Median single-image latency of an exported model, in milliseconds, on a 480x640 photo tensor: `median_latency_ms` of its fastest runtime."
-    return median_latency_ms({'export': load_predictor(path)}, torch.rand(1, 3, 480, 640), reps=calls)['export']
-
 def _calibrate_export(run:Path, models:Path, name:str, size:int, stats, report:Path) -> dict:
     "Export the run's best checkpoint, calibrated by `train_landmarks` on its validation split; its calibration on the test split; its latency."
     pred, m = predictor_from_checkpoint(run/'best.pt'), json.loads((run/'metrics.json').read_text())
@@ -143,7 +134,8 @@ def _calibrate_export(run:Path, models:Path, name:str, size:int, stats, report:P
     fig.tight_layout()
     fig.savefig(report/f'{name}_reliability.png', dpi=100)
     plt.close(fig)
-    return dict(cal, export=str(path), latency_ms=_latency_ms(path))
+    latency = median_latency_ms({'export': load_predictor(path)}, torch.rand(1, 3, 480, 640), reps=20)['export']  # one 480x640 photo on its fastest runtime
+    return dict(cal, export=str(path), latency_ms=latency)
 
 # %% ../nbs/13_demo.ipynb #0ac869e1
 def open_set_markdown(results:dict, # From `run_demo`

@@ -9,6 +9,7 @@ import random
 from typing import Callable
 
 import numpy as np
+from fastcore.basics import patch
 from PIL import Image, ImageDraw
 
 # %% auto #0
@@ -32,23 +33,45 @@ class Pen:
         self.size, self.img = size, Image.new('RGBA', (size, size), (0, 0, 0, 0))
         self.draw = ImageDraw.Draw(self.img)
         self.main, self.light, self.dark, self.accent = main, light, dark, accent
-    def _p(self, pts): return [(x*self.size, y*self.size) for x, y in pts]
-    def poly(self, pts, c=None): self.draw.polygon(self._p(pts), fill=c or self.main)
-    def rect(self, x0, y0, x1, y1, c=None): self.poly([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], c)
-    def ellipse(self, x0, y0, x1, y1, c=None): self.draw.ellipse(self._p([(x0, y0), (x1, y1)]), fill=c or self.main)
-    def dome(self, x0, y0, x1, y1, c=None): self.draw.pieslice(self._p([(x0, y0), (x1, y1)]), 180, 360, fill=c or self.main)
-    def line(self, pts, w=0.01, c=None): self.draw.line(self._p(pts), fill=c or self.main, width=max(1, round(w*self.size)))
-    def ring(self, cx, cy, r, w=0.01, c=None):
-        self.draw.ellipse(self._p([(cx-r, cy-r), (cx+r, cy+r)]), outline=c or self.main, width=max(1, round(w*self.size)))
-    def box(self, x0, y0, x1, y1, depth=0.03, c=None):
-        "A block with a shaded side face, so that the light has a direction."
-        self.poly([(x1, y0), (x1+depth, y0-depth*0.6), (x1+depth, y1-depth*0.6), (x1, y1)], self.dark)
-        self.rect(x0, y0, x1, y1, c)
-    def arch_hole(self, cx, y_base, w, h, c=(0, 0, 0, 0)):
-        "A round-headed opening `w` wide and `h` high standing on `y_base`; transparent unless `c` is given."
-        r = w/2
-        self.rect(cx-r, y_base-h+r, cx+r, y_base, c)
-        self.ellipse(cx-r, y_base-h, cx+r, y_base-h+2*r, c)
+
+# %% ../nbs/03_drawings.ipynb #9e8eea47
+@patch
+def _p(self:Pen, pts): return [(x*self.size, y*self.size) for x, y in pts]
+
+@patch
+def poly(self:Pen, pts, c=None): self.draw.polygon(self._p(pts), fill=c or self.main)
+
+@patch
+def rect(self:Pen, x0, y0, x1, y1, c=None): self.poly([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], c)
+
+@patch
+def ellipse(self:Pen, x0, y0, x1, y1, c=None): self.draw.ellipse(self._p([(x0, y0), (x1, y1)]), fill=c or self.main)
+
+# %% ../nbs/03_drawings.ipynb #c09cf2c8
+@patch
+def dome(self:Pen, x0, y0, x1, y1, c=None): self.draw.pieslice(self._p([(x0, y0), (x1, y1)]), 180, 360, fill=c or self.main)
+
+@patch
+def line(self:Pen, pts, w=0.01, c=None): self.draw.line(self._p(pts), fill=c or self.main, width=max(1, round(w*self.size)))
+
+@patch
+def ring(self:Pen, cx, cy, r, w=0.01, c=None):
+    self.draw.ellipse(self._p([(cx-r, cy-r), (cx+r, cy+r)]), outline=c or self.main, width=max(1, round(w*self.size)))
+
+# %% ../nbs/03_drawings.ipynb #167985ce
+@patch
+def box(self:Pen, x0, y0, x1, y1, depth=0.03, c=None):
+    "A block with a shaded side face, so that the light has a direction."
+    self.poly([(x1, y0), (x1+depth, y0-depth*0.6), (x1+depth, y1-depth*0.6), (x1, y1)], self.dark)
+    self.rect(x0, y0, x1, y1, c)
+
+# %% ../nbs/03_drawings.ipynb #d9712148
+@patch
+def arch_hole(self:Pen, cx, y_base, w, h, c=(0, 0, 0, 0)):
+    "A round-headed opening `w` wide and `h` high standing on `y_base`; transparent unless `c` is given."
+    r = w/2
+    self.rect(cx-r, y_base-h+r, cx+r, y_base, c)
+    self.ellipse(cx-r, y_base-h, cx+r, y_base-h+2*r, c)
 
 # %% ../nbs/03_drawings.ipynb #719ed751
 GROUND = 0.97  # the ground line every drawing stands on, as a fraction of its layer's height

@@ -25,7 +25,6 @@ __all__ = ['predictor_from_export', 'EnrollError', 'enroll', 'unenroll', 'run_en
 def predictor_from_export(path:str|Path, # A .pt made by `export_torchscript`, or a training checkpoint
                          ) -> Predictor:
     "The eager `Predictor` an export was made from, rebuilt on the CPU."
-    path = Path(path)
     kind = model_file_kind(path)
     if kind == 'checkpoint': return predictor_from_checkpoint(path)
     extra = {PREDICTOR_ENTRY: ''}

@@ -4,25 +4,25 @@
 
 # %% ../nbs/11_export.ipynb #79de7528
 from __future__ import annotations
-import contextlib, csv, hashlib, importlib.metadata, importlib.util, io, json, os, platform, statistics, sys, tempfile, time, warnings, zipfile
+import contextlib, hashlib, importlib.metadata, importlib.util, io, json, os, platform, statistics, tempfile, time, warnings, zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Literal, Tuple, get_args
+from typing import List, Literal, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from PIL import Image
 from torch import nn
 
-from .images import BadImageError, IMAGE_EXTENSIONS, read_image
+from .images import read_image
 from .data import IMAGENET_STATS, display_name
-from .loaders import centre_square
-from .train import load_checkpoint, loader_logits
+from .train import load_checkpoint
 from .transfer import head_inputs, is_frozen, split_head, unfreeze
 from . import __version__
-from .core import cache_dir, file_sha1, parse_cli_args, run_command
-from .learner import expected_calibration_error, model_from_meta, open_set_calibration
+from .core import cache_dir, file_sha1
+from .learner import calibration_bins, expected_calibration_error, model_from_meta, open_set_calibration
 
 # %% auto #0
 __all__ = ['PREDICTOR_ENTRY', 'Runtime', 'NO_LANDMARK', 'Predictor', 'predictor_from_checkpoint', 'predictor_arguments',
@@ -242,12 +242,19 @@ class ExportedPredictor:
     module: object = None # The loaded PyTorch module, which gradients flow through (the app's saliency map); None for an ONNX file
     timings: dict|None = None # {runtime: median ms on the probe} when the runtime was chosen by measuring
     score: str = 'msp' # The confidence `threshold` applies to: 'msp' (top probability) or 'nearest' (cosine to the nearest gallery photo)
-    def scores(self, x:torch.Tensor) -> tuple:
-        "([B, classes] probabilities, [B] confidence that each photo shows a known landmark)."
-        x = x.float()/255. if x.dtype == torch.uint8 else x.float()  # .pt2 and ONNX graphs are traced for float input
-        with torch.no_grad(): return self.fn(x)
-    def __call__(self, x:torch.Tensor) -> torch.Tensor: return self.scores(x)[0]
-    def __repr__(self): return f'ExportedPredictor({self.format} on {self.runtime}, {len(self.class_names)} classes, size {self.size}, threshold {self.threshold:.3f}{"" if self.calibrated else ", not calibrated"})'
+
+# %% ../nbs/11_export.ipynb #555819ce
+@patch
+def scores(self:ExportedPredictor, x:torch.Tensor) -> tuple:
+    "([B, classes] probabilities, [B] confidence that each photo shows a known landmark)."
+    x = x.float()/255. if x.dtype == torch.uint8 else x.float()  # .pt2 and ONNX graphs are traced for float input
+    with torch.no_grad(): return self.fn(x)
+
+@patch
+def __call__(self:ExportedPredictor, x:torch.Tensor) -> torch.Tensor: return self.scores(x)[0]
+
+@patch
+def __repr__(self:ExportedPredictor): return f'ExportedPredictor({self.format} on {self.runtime}, {len(self.class_names)} classes, size {self.size}, threshold {self.threshold:.3f}{"" if self.calibrated else ", not calibrated"})'
 
 # %% ../nbs/11_export.ipynb #94ca91d0
 class ModelFileError(ValueError): "A file given as a model that is not one we can open: the message says what it is and what to pass instead."
@@ -485,6 +492,7 @@ def load_predictor(path:str|Path, # A .pt (TorchScript), .pt2 (torch.export) or 
 # %% ../nbs/11_export.ipynb #764cfc15
 NO_LANDMARK = 'no known landmark'
 
+# %% ../nbs/11_export.ipynb #539f84f5
 @dataclass
 class Prediction:
     "The top-k landmarks of one image, its confidence that it shows a known landmark, and whether that clears the threshold."
@@ -496,13 +504,15 @@ class Prediction:
         "The top landmark's name, or 'no known landmark'."
         return self.top[0][0] if self.known else NO_LANDMARK
     def __repr__(self): return f"{self.label}: " + ', '.join(f'{n} {p:.1%}' for n, p in self.top)
-    @classmethod
-    def from_probs(cls, probs:torch.Tensor, class_names:list, threshold:float, k:int=5, confidence:float|None=None):
-        "The top `k` of one image's [classes] probabilities, named as a person reads them; without a `confidence`, the top probability is one."
-        values, idx = probs.topk(min(k, len(probs)))
-        top = [(display_name(class_names[i]), float(v)) for v, i in zip(values.tolist(), idx.tolist())]
-        confidence = top[0][1] if confidence is None else float(confidence)
-        return cls(top, confidence >= threshold, confidence)
+
+# %% ../nbs/11_export.ipynb #1dd335e6
+@patch(cls_method=True)
+def from_probs(cls:Prediction, probs:torch.Tensor, class_names:list, threshold:float, k:int=5, confidence:float|None=None):
+    "The top `k` of one image's [classes] probabilities, named as a person reads them; without a `confidence`, the top probability is one."
+    values, idx = probs.topk(min(k, len(probs)))
+    top = [(display_name(class_names[i]), float(v)) for v, i in zip(values.tolist(), idx.tolist())]
+    confidence = top[0][1] if confidence is None else float(confidence)
+    return cls(top, confidence >= threshold, confidence)
 
 # %% ../nbs/11_export.ipynb #cecd6491
 def image_to_tensor(img:Image.Image, # An RGB image
@@ -550,22 +560,9 @@ def plot_reliability(probs:torch.Tensor, # [N, C] probabilities
     "Accuracy against confidence per bin: on the diagonal a model is calibrated, below it overconfident."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(4, 4))[1]
-    conf, pred = probs.max(1)
-    correct = (pred == targets).float()
-    edges = np.linspace(0, 1, n_bins + 1)
-    mids, accs, counts = [], [], []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        m = (conf > lo) & (conf <= hi)
-        if m.any():
-            mids.append((lo + hi)/2)
-            accs.append(correct[m].mean().item())
-            counts.append(int(m.sum()))
-    ax.bar(mids, accs, width=1/n_bins, edgecolor='k', alpha=.7, label='accuracy')
+    middles, _, _, accuracies = zip(*calibration_bins(probs, targets, n_bins))
+    ax.bar(middles, accuracies, width=1/n_bins, edgecolor='k', alpha=.7, label='accuracy')
     ax.plot([0, 1], [0, 1], 'r--', label='calibrated')
-    ax.set_xlabel('confidence')
-    ax.set_ylabel('accuracy')
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_title(f'{title}\nECE {expected_calibration_error(probs, targets):.3f}')
+    ax.set(xlabel='confidence', ylabel='accuracy', xlim=(0, 1), ylim=(0, 1), title=f'{title}\nECE {expected_calibration_error(probs, targets):.3f}')
     ax.legend(loc='upper left')
     return ax

@@ -81,10 +81,8 @@ def to_rgb(img:Image.Image, # An image in any Pillow mode
         elif mode == 'F' and a.max(initial=0) <= 1.0: a = a*255.
         return Image.fromarray(a.clip(0, 255).astype(np.uint8), 'L').convert('RGB')
     if mode == 'P': img = img.convert('RGBA' if 'transparency' in img.info else 'RGB')
-    if img.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La'):
-        img = img.convert('RGBA')
-        bg = Image.new('RGBA', img.size, (255, 255, 255, 255))
-        return Image.alpha_composite(bg, img).convert('RGB')
+    if img.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La'):  # composited over white
+        return Image.alpha_composite(Image.new('RGBA', img.size, (255, 255, 255, 255)), img.convert('RGBA')).convert('RGB')
     return img.convert('RGB')
 
 # %% ../nbs/02_images.ipynb #fa385591

@@ -19,17 +19,17 @@ from torch.utils.data import DataLoader
 from .data import IMAGENET_STATS, LandmarkImages, display_name, find_image_files, scan_images
 from .loaders import get_data_loaders
 from .train import (EvalResult, History, OptimizerName, ScheduleName, evaluate, fit, get_device, get_loss, init_distributed, load_checkpoint,
-                                       loader_logits, main_first, save_atomic, set_seed, set_threads)
+                                       main_first, save_atomic, set_seed, set_threads)
 from .scratch import LandmarkCNN
 from .transfer import fine_tune, head_inputs, head_name, transfer_model, unaugmented
 from .openset import build_gallery, class_prototypes, threshold_for_recall, threshold_refusing
 
 # %% auto #0
 __all__ = ['ModelName', 'SEED_RECIPE', 'CPU_RECIPE', 'TRANSFER_CPU_RECIPE', 'TRANSFER_PHOTO_RECIPE', 'SYNTHETIC_RUNS',
-           'SHAPES_RECIPE', 'build_model', 'model_from_meta', 'expected_calibration_error', 'fit_temperature',
-           'calibration', 'open_set_calibration', 'plot_history', 'per_class_accuracy', 'confusion_matrix',
-           'plot_confusion_matrix', 'plot_top_losses', 'TrainResult', 'Recipe', 'train_landmarks', 'results_table',
-           'recipe_command', 'run_is_current', 'recipe_run', 'landmark_train']
+           'SHAPES_RECIPE', 'build_model', 'model_from_meta', 'calibration_bins', 'expected_calibration_error',
+           'fit_temperature', 'calibration', 'open_set_calibration', 'plot_history', 'per_class_accuracy',
+           'confusion_matrix', 'plot_confusion_matrix', 'plot_top_losses', 'TrainResult', 'Recipe', 'train_landmarks',
+           'results_table', 'recipe_command', 'run_is_current', 'recipe_run', 'landmark_train']
 
 # %% ../nbs/10_learner.ipynb #43955b55
 ModelName = Literal['scratch', 'transfer']  # the networks `build_model` makes
@@ -54,20 +54,28 @@ def model_from_meta(meta:dict, # A checkpoint's meta, or the keys of it an expor
     "The network `meta` describes, with random weights."
     return build_model(meta['model'], meta['num_classes'], meta.get('dropout', 0.4), meta.get('arch', 'resnet18'), weights=None, width=meta.get('width', 1.), depth=meta.get('depth', 2))
 
+# %% ../nbs/10_learner.ipynb #feb2963c
+def calibration_bins(probs:torch.Tensor, # [N, C] probabilities
+                     targets:torch.Tensor, # [N] labels
+                     n_bins:int=15, # Equal-width bins of the confidence
+                    ) -> list: # (middle, share of the predictions, mean confidence, accuracy) of each bin that holds a prediction
+    "The predictions grouped by their confidence: how many fall in each bin, how confident they are there, and how often right."
+    conf, pred = probs.max(1)
+    correct = (pred == targets).float()
+    edges = torch.linspace(0, 1, n_bins + 1)
+    rows = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (conf > lo) & (conf <= hi)
+        if m.any(): rows.append(((lo + hi).item()/2, m.float().mean().item(), conf[m].mean().item(), correct[m].mean().item()))
+    return rows
+
 # %% ../nbs/10_learner.ipynb #5d03ce02
 def expected_calibration_error(probs:torch.Tensor, # [N, C] probabilities
                                targets:torch.Tensor, # [N] labels
                                n_bins:int=15, # Confidence bins
                               ) -> float:
     "The average gap between confidence and accuracy, weighted by how many predictions fall in each bin."
-    conf, pred = probs.max(1)
-    correct = (pred == targets).float()
-    bins = torch.linspace(0, 1, n_bins + 1)
-    ece = 0.
-    for lo, hi in zip(bins[:-1], bins[1:]):
-        m = (conf > lo) & (conf <= hi)
-        if m.any(): ece += m.float().mean().item()*abs(conf[m].mean().item() - correct[m].mean().item())
-    return ece
+    return sum((share*abs(confidence - accuracy) for _, share, confidence, accuracy in calibration_bins(probs, targets, n_bins)), 0.)
 
 # %% ../nbs/10_learner.ipynb #64b0e7a2
 def fit_temperature(logits:torch.Tensor, # [N, C] validation logits
@@ -254,6 +262,13 @@ def _run_meta(args:dict, net:nn.Module, dls) -> dict:
                 recipe={k: args[k] for k in ('epochs', 'lr', 'batch_size', 'opt', 'weight_decay', 'scheduler')
                         + (('freeze_epochs', 'lr_mult', 'frozen_stride', 'head_on_features') if args['model'] == 'transfer' else ())})
 
+def _plan_note(history:list, args:dict) -> str:
+    "What the run's schedule was planned for, and why: for metrics.json and the model card."
+    asked = args['epochs'] + (args['freeze_epochs'] if args['model'] == 'transfer' else 0)
+    planned, budget = history[-1].get('planned', asked), args['max_seconds']
+    if budget is None or planned >= asked: return f'{planned} epochs, as asked'
+    return f"{planned} of the {asked} epochs asked for: {planned} fit in the {budget:.0f} s budget at {history[-1]['seconds']:.1f} s an epoch"
+
 # %% ../nbs/10_learner.ipynb #4a260f88
 def _train(net, dls, a:dict, meta:dict) -> History:
     kw = dict(epochs=a['epochs'], opt=a['opt'], weight_decay=a['weight_decay'], scheduler=a['scheduler'], patience=a['patience'], seed=a['seed'], loss_fn=get_loss(a['label_smoothing']),
@@ -286,13 +301,6 @@ def _save_plots(res:TrainResult, dls):
                       ('top_losses', plot_top_losses(res.test, dls['test'], k=9))):
         fig.savefig(res.out/f'{name}.png', dpi=110)
         plt.close(fig)
-
-def _plan_note(history:list, args:dict) -> str:
-    "What the run's schedule was planned for, and why: for metrics.json and the model card."
-    asked = args['epochs'] + (args['freeze_epochs'] if args['model'] == 'transfer' else 0)
-    planned, budget = history[-1].get('planned', asked), args['max_seconds']
-    if budget is None or planned >= asked: return f'{planned} epochs, as asked'
-    return f"{planned} of the {asked} epochs asked for: {planned} fit in the {budget:.0f} s budget at {history[-1]['seconds']:.1f} s an epoch"
 
 def _write_report(res:TrainResult, dls, best:Path, meta:dict, cal:dict):
     t = res.test

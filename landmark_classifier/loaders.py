@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from fastcore.basics import patch
 from torch.utils.data import DataLoader
 from torchvision.transforms import v2 as T
 
@@ -78,34 +79,50 @@ class DecodedCache:
         self.path = folder/f'{content_key(self.files, self.root)}_{side}px'
         if not self.path.exists(): self._create()
         self._data = self._filled = None  # opened lazily, once in each process
-    def _create(self):
-        tmp = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=f'.{self.path.name}.'))
-        np.lib.format.open_memmap(tmp/'images.npy', 'w+', np.uint8, (len(self.files), 3, self.side, self.side)).flush()
-        np.lib.format.open_memmap(tmp/'filled.npy', 'w+', np.uint8, (len(self.files),)).flush()
-        try: os.rename(tmp, self.path)  # atomic; another process may have made it first
-        except OSError: shutil.rmtree(tmp, ignore_errors=True)
-    def _open(self):
-        if self._data is None:
-            self._data = np.load(self.path/'images.npy', mmap_mode='r+')
-            self._filled = np.load(self.path/'filled.npy', mmap_mode='r+')
-    def __getitem__(self, path, # An image file of the dataset
-                   ) -> np.ndarray: # [3, side, side] uint8
-        "The stored square of image `path`, decoding and storing it first if needed; `BadImageError` if it cannot be read."
-        i = self.slot.get(str(path))
-        if i is None: raise KeyError(f'{path} is not an image of {self.root}')
-        self._open()
-        if not self._filled[i]:
-            self._data[i] = decode_square(path, self.side)
-            self._filled[i] = 1  # flagged after the pixels are in place
-        return self._data[i]
-    @property
-    def n_filled(self) -> int:
-        "How many images are stored so far."
-        self._open()
-        return int(self._filled.sum())
-    def __getstate__(self): return {**self.__dict__, '_data': None, '_filled': None}  # each process maps the file itself
-    def __len__(self): return len(self.files)
-    def __repr__(self): return f'DecodedCache({self.root.name}, {self.side} px, {self.n_filled}/{len(self)} stored, at {self.path.name})'
+
+# %% ../nbs/06_loaders.ipynb #c7c43790
+@patch
+def _create(self:DecodedCache):
+    tmp = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=f'.{self.path.name}.'))
+    np.lib.format.open_memmap(tmp/'images.npy', 'w+', np.uint8, (len(self.files), 3, self.side, self.side)).flush()
+    np.lib.format.open_memmap(tmp/'filled.npy', 'w+', np.uint8, (len(self.files),)).flush()
+    try: os.rename(tmp, self.path)  # atomic; another process may have made it first
+    except OSError: shutil.rmtree(tmp, ignore_errors=True)
+
+@patch
+def _open(self:DecodedCache):
+    if self._data is None:
+        self._data = np.load(self.path/'images.npy', mmap_mode='r+')
+        self._filled = np.load(self.path/'filled.npy', mmap_mode='r+')
+
+@patch
+def __len__(self:DecodedCache): return len(self.files)
+
+# %% ../nbs/06_loaders.ipynb #1f2bd187
+@patch
+def __getitem__(self:DecodedCache, path, # An image file of the dataset
+               ) -> np.ndarray: # [3, side, side] uint8
+    "The stored square of image `path`, decoding and storing it first if needed; `BadImageError` if it cannot be read."
+    i = self.slot.get(str(path))
+    if i is None: raise KeyError(f'{path} is not an image of {self.root}')
+    self._open()
+    if not self._filled[i]:
+        self._data[i] = decode_square(path, self.side)
+        self._filled[i] = 1  # flagged after the pixels are in place
+    return self._data[i]
+
+# %% ../nbs/06_loaders.ipynb #31c8ffb3
+@patch(as_prop=True)
+def n_filled(self:DecodedCache) -> int:
+    "How many images are stored so far."
+    self._open()
+    return int(self._filled.sum())
+
+@patch
+def __getstate__(self:DecodedCache): return {**self.__dict__, '_data': None, '_filled': None}  # each process maps the file itself
+
+@patch
+def __repr__(self:DecodedCache): return f'DecodedCache({self.root.name}, {self.side} px, {self.n_filled}/{len(self)} stored, at {self.path.name})'
 
 # %% ../nbs/06_loaders.ipynb #bc5af768
 class CachedImages(LandmarkImages):
@@ -133,16 +150,6 @@ def mixup_batch(x:torch.Tensor, # [B, ...] a batch of images
     return lam*x + (1 - lam)*x[perm], lam*onehot + (1 - lam)*onehot[perm]
 
 # %% ../nbs/06_loaders.ipynb #89baeb36
-_GREY = (0.299, 0.587, 0.114)
-def _hue_matrices(turns:torch.Tensor) -> torch.Tensor:
-    "[B, 3, 3] RGB matrices that rotate the hue by `turns` (YIQ rotation; grey stays grey)."
-    to_yiq = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
-    c, s = (2*math.pi*turns).cos(), (2*math.pi*turns).sin()
-    rot = torch.zeros(len(turns), 3, 3)
-    rot[:, 0, 0] = 1
-    rot[:, 1, 1], rot[:, 1, 2], rot[:, 2, 1], rot[:, 2, 2] = c, -s, s, c
-    return torch.linalg.inv(to_yiq) @ rot @ to_yiq
-
 class BatchAugment:
     "A `collate_fn` that stacks `uint8` squares and augments the batch as one tensor: crop, flip, rotation, colour jitter, normalisation."
     def __init__(self,
@@ -158,37 +165,70 @@ class BatchAugment:
         self.size, self.scale, self.ratio, self.degrees, self.jitter = size, scale, ratio, degrees, jitter
         self.mixup, self.num_classes = mixup, num_classes
         self.mean, self.std = (torch.tensor(v).view(1, 3, 1, 1) for v in stats)
-    def augment(self, x:torch.Tensor, # [B, 3, H, W] uint8 images
-               ) -> torch.Tensor: # [B, 3, size, size] float in [0, 1]
-        "Random resized crop, flip and rotation through one affine grid, then colour jitter."
-        B = len(x)
-        u = lambda: torch.rand(B)
-        area = self.scale[0] + (self.scale[1] - self.scale[0])*u()
-        aspect = (math.log(self.ratio[0]) + math.log(self.ratio[1]/self.ratio[0])*u()).exp()
-        w, h = (area*aspect).sqrt().clamp(max=1), (area/aspect).sqrt().clamp(max=1)  # crop sides, fractions of the image
-        flip = torch.where(u() < 0.5, -1., 1.)
-        angle = torch.deg2rad(self.degrees*(2*u() - 1))
-        c, s = angle.cos(), angle.sin()
-        tx, ty = (1 - w)*(2*u() - 1), (1 - h)*(2*u() - 1)
-        theta = torch.stack([torch.stack([c*w*flip, -s*h, tx], 1), torch.stack([s*w*flip, c*h, ty], 1)], 1)
-        grid = F.affine_grid(theta, (B, 3, self.size, self.size), align_corners=False)
-        y = F.grid_sample(x.float().div_(255), grid, mode='bilinear', padding_mode='reflection', align_corners=False)
-        b, ct, sat, hue = self.jitter
-        grey = torch.tensor(_GREY).view(1, 3, 1, 1)
-        y = (y*(1 + b*(2*u() - 1)).view(B, 1, 1, 1)).clamp_(0, 1)
-        fc = (1 + ct*(2*u() - 1)).view(B, 1, 1, 1)
-        y = (fc*y + (1 - fc)*(y*grey).sum(1, keepdim=True).mean((2, 3), keepdim=True)).clamp_(0, 1)
-        fs = (1 + sat*(2*u() - 1)).view(B, 1, 1, 1)
-        y = fs*y + (1 - fs)*(y*grey).sum(1, keepdim=True)
-        return torch.einsum('bij,bjhw->bihw', _hue_matrices(hue*(2*u() - 1)), y).clamp_(0, 1)
-    def __call__(self, batch:list, # (uint8 image, label) pairs from `CachedImages`
-                ) -> tuple: # ([B, 3, size, size] normalised float images, [B] labels or, with mixup, [B, classes] probabilities)
-        "Collate and augment one batch."
-        x = torch.stack([im for im, _ in batch])
-        y = torch.tensor([l for _, l in batch])
-        x = (self.augment(x) - self.mean)/self.std
-        return mixup_batch(x, y, self.mixup, self.num_classes) if self.mixup > 0 else (x, y)
-    def __repr__(self): return f'BatchAugment(size={self.size}, scale={self.scale}, degrees={self.degrees}, jitter={self.jitter}' + (f', mixup={self.mixup})' if self.mixup else ')')
+
+# %% ../nbs/06_loaders.ipynb #3c7445b7
+@patch
+def crop_flip_rotate(self:BatchAugment, x:torch.Tensor, # [B, 3, H, W] uint8 images
+                    ) -> torch.Tensor: # [B, 3, size, size] float in [0, 1]
+    "A random resized crop, flip and rotation of each image, all drawn through one affine grid for the whole batch."
+    u = lambda: torch.rand(len(x))
+    area = self.scale[0] + (self.scale[1] - self.scale[0])*u()
+    aspect = (math.log(self.ratio[0]) + math.log(self.ratio[1]/self.ratio[0])*u()).exp()
+    w, h = (area*aspect).sqrt().clamp(max=1), (area/aspect).sqrt().clamp(max=1)  # crop sides, fractions of the image
+    flip = torch.where(u() < 0.5, -1., 1.)
+    angle = torch.deg2rad(self.degrees*(2*u() - 1))
+    c, s = angle.cos(), angle.sin()
+    tx, ty = (1 - w)*(2*u() - 1), (1 - h)*(2*u() - 1)
+    theta = torch.stack([torch.stack([c*w*flip, -s*h, tx], 1), torch.stack([s*w*flip, c*h, ty], 1)], 1)
+    grid = F.affine_grid(theta, (len(x), 3, self.size, self.size), align_corners=False)
+    return F.grid_sample(x.float().div_(255), grid, mode='bilinear', padding_mode='reflection', align_corners=False)
+
+# %% ../nbs/06_loaders.ipynb #96d20366
+_GREY = (0.299, 0.587, 0.114)
+def _hue_matrices(turns:torch.Tensor) -> torch.Tensor:
+    "[B, 3, 3] RGB matrices that rotate the hue by `turns` (YIQ rotation; grey stays grey)."
+    to_yiq = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+    c, s = (2*math.pi*turns).cos(), (2*math.pi*turns).sin()
+    rot = torch.zeros(len(turns), 3, 3)
+    rot[:, 0, 0] = 1
+    rot[:, 1, 1], rot[:, 1, 2], rot[:, 2, 1], rot[:, 2, 2] = c, -s, s, c
+    return torch.linalg.inv(to_yiq) @ rot @ to_yiq
+
+
+# %% ../nbs/06_loaders.ipynb #06ea7b14
+@patch
+def jitter_colour(self:BatchAugment, y:torch.Tensor, # [B, 3, H, W] float images in [0, 1]
+                 ) -> torch.Tensor: # The images with brightness, contrast, saturation and hue changed, each by its own random amount
+    "Colour jitter of each image: brightness, contrast and saturation scaled, then the hue rotated."
+    B = len(y)
+    u = lambda: torch.rand(B)
+    b, ct, sat, hue = self.jitter
+    grey = torch.tensor(_GREY).view(1, 3, 1, 1)
+    y = (y*(1 + b*(2*u() - 1)).view(B, 1, 1, 1)).clamp_(0, 1)
+    fc = (1 + ct*(2*u() - 1)).view(B, 1, 1, 1)
+    y = (fc*y + (1 - fc)*(y*grey).sum(1, keepdim=True).mean((2, 3), keepdim=True)).clamp_(0, 1)
+    fs = (1 + sat*(2*u() - 1)).view(B, 1, 1, 1)
+    y = fs*y + (1 - fs)*(y*grey).sum(1, keepdim=True)
+    return torch.einsum('bij,bjhw->bihw', _hue_matrices(hue*(2*u() - 1)), y).clamp_(0, 1)
+
+# %% ../nbs/06_loaders.ipynb #62426400
+@patch
+def augment(self:BatchAugment, x:torch.Tensor, # [B, 3, H, W] uint8 images
+           ) -> torch.Tensor: # [B, 3, size, size] float in [0, 1]
+    "`crop_flip_rotate`, then `jitter_colour`: the whole augmentation of a batch."
+    return self.jitter_colour(self.crop_flip_rotate(x))
+
+@patch
+def __call__(self:BatchAugment, batch:list, # (uint8 image, label) pairs from `CachedImages`
+            ) -> tuple: # ([B, 3, size, size] normalised float images, [B] labels or, with mixup, [B, classes] probabilities)
+    "Collate and augment one batch."
+    x = torch.stack([im for im, _ in batch])
+    y = torch.tensor([l for _, l in batch])
+    x = (self.augment(x) - self.mean)/self.std
+    return mixup_batch(x, y, self.mixup, self.num_classes) if self.mixup > 0 else (x, y)
+
+@patch
+def __repr__(self:BatchAugment): return f'BatchAugment(size={self.size}, scale={self.scale}, degrees={self.degrees}, jitter={self.jitter}' + (f', mixup={self.mixup})' if self.mixup else ')')
 
 # %% ../nbs/06_loaders.ipynb #bf22b286
 def resolve_data(data:str|Path='synthetic', # 'synthetic', 'udacity' or a dataset folder

@@ -319,23 +319,21 @@ def draw_ancient_tree(p:Pen, # Draws on its layer
     p.ellipse(.3, GROUND-.85, .7, GROUND-.45, (60, 120, 55, 255))
 
 # %% ../nbs/03a_more_drawings.ipynb #7df61701
-LANDMARK_DRAWINGS = {
-    'Obelisk': draw_obelisk, 'Stepped_Pyramid': draw_stepped_pyramid, 'Smooth_Pyramid': draw_smooth_pyramid,
-    'Lattice_Tower': draw_lattice_tower, 'Needle_Tower': draw_needle_tower, 'Striped_Lighthouse': draw_striped_lighthouse,
-    'Windmill': draw_windmill, 'Ferris_Wheel': draw_ferris_wheel, 'Suspension_Bridge': draw_suspension_bridge,
-    'Arch_Bridge': draw_arch_bridge, 'Truss_Bridge': draw_truss_bridge, 'Cable_Stayed_Bridge': draw_cable_stayed_bridge,
-    'Triumphal_Arch': draw_triumphal_arch, 'Triple_Arch_Gate': draw_triple_arch_gate, 'Torii_Gate': draw_torii_gate,
-    'Onion_Dome_Church': draw_onion_dome_church, 'Capitol_Dome': draw_capitol_dome, 'Domed_Mosque': draw_domed_mosque,
-    'Four_Minaret_Tomb': draw_four_minaret_tomb, 'Three_Tier_Pagoda': pagoda_drawing(3), 'Seven_Tier_Pagoda': pagoda_drawing(7),
-    'Greek_Temple': draw_greek_temple, 'Round_Temple': draw_round_temple, 'Amphitheatre': draw_amphitheatre, 'Castle': draw_castle,
-    'Mountain_Wall': draw_mountain_wall, 'Gothic_Church': draw_gothic_church, 'Twin_Tower_Cathedral': draw_twin_tower_cathedral,
-    'Clock_Tower': draw_clock_tower, 'Setback_Skyscraper': draw_setback_skyscraper, 'Twin_Skyscrapers': draw_twin_skyscrapers,
-    'Glass_Tower': draw_glass_tower, 'Stupa': draw_stupa, 'Stone_Circle': draw_stone_circle, 'Torch_Statue': draw_torch_statue,
-    'Atomium': draw_atomium, 'Radio_Mast': draw_radio_mast, 'Gravity_Dam': draw_gravity_dam, 'Volcano': draw_volcano, 'Snow_Peak': draw_snow_peak,
-    'Mesa': draw_mesa, 'Terraced_Ruins': draw_terraced_ruins, 'Sea_Arch': draw_sea_arch, 'Waterfall': draw_waterfall,
-    'Cave_Entrance': draw_cave_entrance, 'Geyser': draw_geyser, 'Ancient_Tree': draw_ancient_tree, 'Aqueduct': draw_aqueduct,
-    'Opera_House': draw_opera_house, 'Geodesic_Sphere': draw_geodesic_sphere,
-}
+LANDMARK_DRAWINGS = {'Obelisk': draw_obelisk, 'Stepped_Pyramid': draw_stepped_pyramid, 'Smooth_Pyramid': draw_smooth_pyramid,
+                     'Lattice_Tower': draw_lattice_tower, 'Needle_Tower': draw_needle_tower, 'Striped_Lighthouse': draw_striped_lighthouse,
+                     'Windmill': draw_windmill, 'Ferris_Wheel': draw_ferris_wheel, 'Suspension_Bridge': draw_suspension_bridge,
+                     'Arch_Bridge': draw_arch_bridge, 'Truss_Bridge': draw_truss_bridge, 'Cable_Stayed_Bridge': draw_cable_stayed_bridge,
+                     'Triumphal_Arch': draw_triumphal_arch, 'Triple_Arch_Gate': draw_triple_arch_gate, 'Torii_Gate': draw_torii_gate,
+                     'Onion_Dome_Church': draw_onion_dome_church, 'Capitol_Dome': draw_capitol_dome, 'Domed_Mosque': draw_domed_mosque,
+                     'Four_Minaret_Tomb': draw_four_minaret_tomb, 'Three_Tier_Pagoda': pagoda_drawing(3), 'Seven_Tier_Pagoda': pagoda_drawing(7),
+                     'Greek_Temple': draw_greek_temple, 'Round_Temple': draw_round_temple, 'Amphitheatre': draw_amphitheatre, 'Castle': draw_castle,
+                     'Mountain_Wall': draw_mountain_wall, 'Gothic_Church': draw_gothic_church, 'Twin_Tower_Cathedral': draw_twin_tower_cathedral,
+                     'Clock_Tower': draw_clock_tower, 'Setback_Skyscraper': draw_setback_skyscraper, 'Twin_Skyscrapers': draw_twin_skyscrapers,
+                     'Glass_Tower': draw_glass_tower, 'Stupa': draw_stupa, 'Stone_Circle': draw_stone_circle, 'Torch_Statue': draw_torch_statue,
+                     'Atomium': draw_atomium, 'Radio_Mast': draw_radio_mast, 'Gravity_Dam': draw_gravity_dam, 'Volcano': draw_volcano, 'Snow_Peak': draw_snow_peak,
+                     'Mesa': draw_mesa, 'Terraced_Ruins': draw_terraced_ruins, 'Sea_Arch': draw_sea_arch, 'Waterfall': draw_waterfall,
+                     'Cave_Entrance': draw_cave_entrance, 'Geyser': draw_geyser, 'Ancient_Tree': draw_ancient_tree, 'Aqueduct': draw_aqueduct,
+                     'Opera_House': draw_opera_house, 'Geodesic_Sphere': draw_geodesic_sphere}
 
 # %% ../nbs/03a_more_drawings.ipynb #1948337e
 SYNTHETIC_CLASSES = [f'{i:02d}.{name}' for i, name in enumerate(LANDMARK_DRAWINGS)]

@@ -10,7 +10,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 # %% auto #0
-__all__ = ['ConvBN', 'BasicBlock', 'LandmarkCNN', 'model_summary', 'count_flops', 'print_summary']
+__all__ = ['ConvBN', 'BasicBlock', 'LandmarkCNN', 'probe_forward', 'model_summary', 'count_flops', 'print_summary']
 
 # %% ../nbs/08_scratch.ipynb #86b08f4f
 class ConvBN(nn.Sequential):
@@ -64,26 +64,33 @@ class LandmarkCNN(nn.Module):
             if isinstance(m, BasicBlock): nn.init.zeros_(m.convs[1][1].weight)
     def forward(self, x): return self.head(self.stages(self.stem(x)))
 
+# %% ../nbs/08_scratch.ipynb #4dba7272
+def probe_forward(model:nn.Module, # The network
+                  size:int=224, # Side of the blank image it is run on
+                  hooks:dict|None=None, # {module: forward hook}, attached for this pass only
+                 ) -> torch.Tensor: # Its output
+    "Run `model` once, in evaluation mode and without gradients, on a blank `size` x `size` image; its mode and its hooks are as before afterwards."
+    handles = [m.register_forward_hook(h) for m, h in (hooks or {}).items()]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad(): return model(torch.zeros(1, 3, size, size, device=next(model.parameters()).device))
+    finally:
+        for h in handles: h.remove()
+        model.train(was_training)
+
 # %% ../nbs/08_scratch.ipynb #46e7f06b
 def model_summary(model:nn.Module, # The network
                   size:int=224, # Side of the input image
                  ) -> list[tuple]: # (stage, output shape, parameters) rows, then a total
     "Output shape and parameter count of each stage of `model` on one `size` x `size` image."
-    rows, hooks = [], []
+    rows = []
     def leaves(m, prefix=''):
         for name, child in m.named_children():
             full = f'{prefix}{name}'
             if isinstance(child, nn.Sequential) and name == 'stages': yield from leaves(child, f'{full}.')
             else: yield full, child
-    for name, mod in leaves(model):
-        hooks.append(mod.register_forward_hook(lambda m, i, o, name=name: rows.append((name, tuple(o.shape[1:]), sum(p.numel() for p in m.parameters())))))
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad(): model(torch.zeros(1, 3, size, size, device=next(model.parameters()).device))
-    finally:
-        for h in hooks: h.remove()
-        model.train(was_training)
+    probe_forward(model, size, {mod: (lambda m, i, o, name=name: rows.append((name, tuple(o.shape[1:]), sum(p.numel() for p in m.parameters())))) for name, mod in leaves(model)})
     return rows + [('total', '', sum(p.numel() for p in model.parameters()))]
 
 # %% ../nbs/08_scratch.ipynb #f25e0156
@@ -91,11 +98,7 @@ def count_flops(model:nn.Module, # The network
                 size:int=224, # Side of the input image
                ) -> int: # Floating-point operations of one forward pass on one image
     "FLOPs of one forward pass of `model` on a `size` x `size` image."
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter: model(torch.zeros(1, 3, size, size, device=next(model.parameters()).device))
-    finally: model.train(was_training)
+    with FlopCounterMode(display=False) as counter: probe_forward(model, size)
     return counter.get_total_flops()
 
 # %% ../nbs/08_scratch.ipynb #df70fc99

@@ -14,6 +14,7 @@ from torchvision.models import get_model, get_model_weights, list_models
 
 from torch.utils.data import DataLoader, TensorDataset
 
+from .scratch import probe_forward
 from .train import History, dist_info, fit, get_device, loader_logits, save_atomic
 
 # %% auto #0
@@ -78,8 +79,7 @@ def available_weights(archs:tuple=KNOWN_ARCHS, # Architectures to report on
 def _load_by_position(module:nn.Module, state:dict, source:str) -> int:
     "Copy `state`'s tensors into `module`'s state dict in order, checking count and every shape; returns the count."
     target = module.state_dict()
-    if len(state) != len(target):
-        raise ValueError(f'{source}: {len(state)} tensors, but the model expects {len(target)}')
+    if len(state) != len(target): raise ValueError(f'{source}: {len(state)} tensors, but the model expects {len(target)}')
     new = {}
     for (k, t), (sk, s) in zip(target.items(), state.items()):
         if tuple(t.shape) != tuple(s.shape): raise ValueError(f'{source}: tensor {sk} has shape {tuple(s.shape)}, but {k} needs {tuple(t.shape)}')
@@ -189,17 +189,10 @@ def early_layers(model:nn.Module, # A model from `transfer_model`
                  size:int=224, # Side of the input images
                 ) -> list: # The layers (modules holding parameters), in the order they run
     "The body's high-resolution layers: those whose output is at most `stride` times smaller than the input."
-    head, found, hooks = model.get_submodule(head_name(model)), [], []
+    head, found = model.get_submodule(head_name(model)), []
     def seen(m, inputs, out):
         if m not in found and isinstance(out, torch.Tensor) and out.dim() == 4 and out.shape[-1]*stride >= size: found.append(m)
-    for m in model.modules():
-        if m is not head and next(m.parameters(recurse=False), None) is not None: hooks.append(m.register_forward_hook(seen))
-    training = model.training
-    model.eval()
-    try: model(torch.zeros(1, 3, size, size, device=next(model.parameters()).device))
-    finally:
-        for h in hooks: h.remove()
-        model.train(training)
+    probe_forward(model, size, {m: seen for m in model.modules() if m is not head and next(m.parameters(recurse=False), None) is not None})
     return found
 
 # %% ../nbs/09_transfer.ipynb #0b933b3c
