@@ -20,7 +20,7 @@ from .export import ExportedPredictor, ModelFileError, Prediction, Runtime, expo
 
 # %% auto #0
 __all__ = ['open_model', 'classify_upload', 'saliency_map', 'overlay', 'LandmarkApp', 'TeachPanel', 'classifier_app',
-           'app_notebook', 'serve_app', 'landmark_app']
+           'app_notebook', 'voila_command', 'serve_app', 'landmark_app']
 
 # %% ../nbs/14_app.ipynb #377f4271
 def open_model(path:str|Path, # An export (.pt, .pt2, .onnx) or a training checkpoint (best.pt)
@@ -264,6 +264,16 @@ def app_notebook(model_path:str|Path, # The model the page serves
     nbformat.write(nb, dest)
     return dest
 
+# %% ../nbs/14_app.ipynb #ac1029e1
+def voila_command(model:str|Path, # The model the page serves
+                  port:int=8866, # Port on 127.0.0.1
+                  k:int=5, # Landmarks shown
+                  runtime:str='auto', # What runs the model
+                 ) -> list: # The command, a list of words for `subprocess`
+    "Write the app's notebook for `model` to a new temporary folder; the Voila command that serves it on 127.0.0.1 at `port`."
+    nb = app_notebook(model, Path(tempfile.mkdtemp(prefix='landmark_app_'))/'Landmark classifier.ipynb', k, runtime)
+    return [sys.executable, '-m', 'voila', str(nb), f'--port={port}', '--no-browser', '--Voila.ip=127.0.0.1', '--show_tracebacks=False', '--theme=light']
+
 # %% ../nbs/14_app.ipynb #8dcf0f58
 class _Stopped(Exception): pass
 def _raise_stop(signum, frame): raise _Stopped(signum)  # leaves the wait at once; the `finally` of `serve_app` stops Voila
@@ -290,10 +300,8 @@ def serve_app(model:str, # An exported model (.pt, .pt2, .onnx) or a training ch
              ) -> int: # Voila's exit status
     "Serve the landmark uploader for MODEL as a web page with Voila, on 127.0.0.1, until stopped."
     model_file_kind(model)  # a file that is not a model stops here, in one line, before Voila starts
-    nb = app_notebook(model, Path(tempfile.mkdtemp(prefix='landmark_app_'))/'Landmark classifier.ipynb', k, runtime)
-    cmd = [sys.executable, '-m', 'voila', str(nb), f'--port={port}', '--no-browser', '--Voila.ip=127.0.0.1', '--show_tracebacks=False', '--theme=light']
     print(f'serving {model} at http://127.0.0.1:{port}/  (Ctrl-C to stop)', flush=True)
-    proc = subprocess.Popen(cmd, preexec_fn=_stop_with_parent)
+    proc = subprocess.Popen(voila_command(model, port, k, runtime), preexec_fn=_stop_with_parent)
     old = {s: signal.signal(s, _raise_stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try: return proc.wait()
     except _Stopped: return 0

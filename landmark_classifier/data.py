@@ -88,6 +88,18 @@ def _check_zip_entry(zip_path, info:zipfile.ZipInfo, dest:Path):
     if '..' in PurePosixPath(norm).parts: refuse("contains '..'")
     if not (dest/norm).resolve().is_relative_to(dest): refuse(f'would be written outside {dest}')
 
+# %% ../nbs/05_data.ipynb #39923648
+def _move_extracted(tmp:Path, dest:Path, zip_path) -> list:
+    "Move what was extracted into `tmp` to `dest`, refusing to overwrite; macOS's `__MACOSX` folders are left behind."
+    created = []
+    for child in sorted(tmp.iterdir()):
+        if child.name.startswith('__MACOSX'): continue
+        target = dest/child.name
+        if target.exists(): raise FileExistsError(f'{target} already exists; remove it to extract {zip_path} again')
+        os.replace(child, target)
+        created.append(target)
+    return created
+
 # %% ../nbs/05_data.ipynb #b8c9fad5
 def extract_zip_safely(zip_path:str|Path, # The archive
                        dest:str|Path, # Folder to extract into
@@ -100,15 +112,8 @@ def extract_zip_safely(zip_path:str|Path, # The archive
         tmp = Path(tempfile.mkdtemp(dir=dest, prefix='.extract-'))
         try:
             zf.extractall(tmp)
-            created = []
-            for child in sorted(tmp.iterdir()):
-                if child.name.startswith('__MACOSX'): continue
-                target = dest/child.name
-                if target.exists(): raise FileExistsError(f'{target} already exists; remove it to extract {zip_path} again')
-                os.replace(child, target)
-                created.append(target)
+            return _move_extracted(tmp, dest, zip_path)
         finally: shutil.rmtree(tmp, ignore_errors=True)
-    return created
 
 # %% ../nbs/05_data.ipynb #bce0bff4
 def download_landmarks(dest:str|Path|None=None, # Folder to download into; default `cache_dir('data')`

@@ -27,8 +27,8 @@ from .learner import calibration_bins, expected_calibration_error, model_from_me
 # %% auto #0
 __all__ = ['PREDICTOR_ENTRY', 'Runtime', 'NO_LANDMARK', 'Predictor', 'predictor_from_checkpoint', 'predictor_arguments',
            'export_pt2', 'export_onnx', 'export_torchscript', 'ExportedPredictor', 'ModelFileError', 'model_file_kind',
-           'median_latency_ms', 'choose_runtime', 'load_predictor', 'Prediction', 'image_to_tensor', 'predict_image',
-           'calibrate', 'plot_reliability']
+           'call_times_ms', 'median_latency_ms', 'choose_runtime', 'load_predictor', 'Prediction', 'image_to_tensor',
+           'predict_image', 'calibrate', 'plot_reliability']
 
 # %% ../nbs/11_export.ipynb #6cc75baa
 class Predictor(nn.Module):
@@ -176,13 +176,20 @@ def export_pt2(pred:Predictor, # The predictor to export
     torch.export.save(ep, str(path), extra_files={'landmark_meta.json': json.dumps(_meta(pred))})
     return path
 
+# %% ../nbs/11_export.ipynb #999067c8
+def _add_onnx_meta(path:Path, meta:dict):
+    "Store `meta` in the `.onnx` file's metadata properties, as `landmark_meta`, where `load_predictor` reads it."
+    import onnx
+    m = onnx.load(str(path))
+    m.metadata_props.add(key='landmark_meta', value=json.dumps(meta))
+    onnx.save(m, str(path))
+
 # %% ../nbs/11_export.ipynb #d91aaeda
 def export_onnx(pred:Predictor, # The predictor to export
                 path:str|Path, # Destination, conventionally .onnx
                ) -> Path:
     "Export `pred` to ONNX (dynamic batch, height and width) with its metadata in the model's properties."
-    try: import onnx
-    except ImportError: raise ImportError('ONNX export needs onnx and onnxscript: pip install "landmark_classifier[onnx]"') from None
+    if importlib.util.find_spec('onnx') is None: raise ImportError('ONNX export needs onnx and onnxscript: pip install "landmark_classifier[onnx]"')
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     args, shapes = _example_and_shapes(pred)
@@ -190,9 +197,7 @@ def export_onnx(pred:Predictor, # The predictor to export
         warnings.simplefilter('ignore')
         prog = torch.onnx.export(_Scores(pred.cpu().eval()), args, dynamic_shapes=shapes, dynamo=True, input_names=['images'], output_names=['probabilities', 'confidence'], verbose=False)
     prog.save(str(path))
-    m = onnx.load(str(path))
-    m.metadata_props.add(key='landmark_meta', value=json.dumps(_meta(pred)))
-    onnx.save(m, str(path))
+    _add_onnx_meta(path, _meta(pred))
     return path
 
 # %% ../nbs/11_export.ipynb #cbe54938
@@ -308,7 +313,6 @@ def _seed_meta(fn) -> dict:
     return dict(class_names=list(fn.class_names), size=size, resize=int(getattr(fn, 'resize', round(size*256/224))),
                 threshold=float(getattr(fn, 'threshold', 0.0)), calibrated=False)
 
-# %% ../nbs/11_export.ipynb #562bc2e4
 def _jit_load(path:Path, extra:dict|None=None):
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', FutureWarning)  # torch.jit.load is deprecated; this format is kept for the Udacity project's contract
@@ -337,6 +341,13 @@ def _optimised_torchscript(path:Path):
         optimised = torch.jit.optimize_for_inference(module, other_methods=['scores'])
         return optimised.scores
 
+def _frozen(module):
+    "A plain scripted file frozen, its weights become constants the fuser folds; other files as they are."
+    if not hasattr(module, 'training'): return module
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', FutureWarning)
+        return torch.jit.freeze(module.eval())
+
 # %% ../nbs/11_export.ipynb #4921ad8d
 def _error_line(e:Exception) -> str:
     "What failed, from an error whose first lines are a TorchScript traceback: its last line, shortened."
@@ -353,11 +364,7 @@ def _onednn_fusion():
 # %% ../nbs/11_export.ipynb #68fb9a44
 def _fused_torchscript(path:Path):
     "The file's frozen graph run with oneDNN Graph fusion: convolutions and what follows them compiled as oneDNN partitions, for the shapes met."
-    module = _jit_load(path)
-    if hasattr(module, 'training'):  # a plain scripted file: frozen, its weights become constants the fuser folds
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', FutureWarning)
-            module = torch.jit.freeze(module.eval())
+    module = _frozen(_jit_load(path))
     call = module.scores if hasattr(module, 'scores') else module
     try:
         with _onednn_fusion(), torch.no_grad():
@@ -396,6 +403,21 @@ def _open_onnx(path:Path, spin:bool=True):
 # %% ../nbs/11_export.ipynb #b4cf63f9
 Runtime = Literal['auto', 'torchscript', 'onednn', 'onnxruntime', 'pt2']  # what runs an exported model (onednn: TorchScript with oneDNN Graph fusion)
 
+# %% ../nbs/11_export.ipynb #1bb99552
+def call_times_ms(fn, # A function of `x`
+                  x:torch.Tensor, # Its input
+                  reps:int=20, # Timed calls
+                  clock=time.perf_counter, # Seconds now; a test passes a clock of its own
+                 ) -> list: # Milliseconds each timed call took
+    "Time `reps` calls of `fn(x)`, one at a time, after an untimed one."
+    fn(x)  # untimed: thread pools of the function before it (OpenMP, ONNX Runtime) may still hold the cores
+    times = []
+    for _ in range(reps):
+        t0 = clock()
+        fn(x)
+        times.append(1e3*(clock() - t0))
+    return times
+
 # %% ../nbs/11_export.ipynb #df196a57
 def median_latency_ms(fns:dict, # {name: a function of `x`}, such as predictors or runtimes of one file
                       x:torch.Tensor, # The input of every call
@@ -406,12 +428,7 @@ def median_latency_ms(fns:dict, # {name: a function of `x`}, such as predictors 
     "The median latency of each function on `x`, timed in blocks: one function at a time, after an untimed call."
     times, names = {k: [] for k in fns}, list(fns)
     for r in range(rounds):
-        for k in (names if r % 2 == 0 else names[::-1]):
-            fns[k](x)  # untimed: thread pools of the function before it (OpenMP, ONNX Runtime) may still hold the cores
-            for _ in range(reps):
-                t0 = clock()
-                fns[k](x)
-                times[k].append(1e3*(clock() - t0))
+        for k in (names if r % 2 == 0 else names[::-1]): times[k] += call_times_ms(fns[k], x, reps, clock)
     return {k: statistics.median(v) for k, v in times.items()}
 
 # %% ../nbs/11_export.ipynb #71bb6c94

@@ -22,7 +22,8 @@ from .data import IMAGENET_STATS, LandmarkImages, balanced_subset, content_key, 
 
 # %% auto #0
 __all__ = ['train_transforms', 'eval_transforms', 'centre_square', 'decode_square', 'DecodedCache', 'CachedImages', 'mixup_batch',
-           'BatchAugment', 'resolve_data', 'DataLoaders', 'default_num_workers', 'get_data_loaders', 'show_batch']
+           'BatchAugment', 'resolve_data', 'DataLoaders', 'default_num_workers', 'get_data_loaders', 'batch_images',
+           'show_batch']
 
 # %% ../nbs/06_loaders.ipynb #f87150ef
 def train_transforms(size:int=224, # Side of the output crop
@@ -250,12 +251,15 @@ class DataLoaders(dict):
                 ):
         super().__init__(loaders)
         self.classes, self.stats, self.size, self.root = classes, stats, size, root
-    def __getattr__(self, k):
+    def __getattr__(self, k): # a module-level `__getattr__`, as `@patch` would leave one, changes how Python imports the module
         if k in self: return self[k]
         raise AttributeError(k)
-    def __repr__(self):
-        n = ', '.join(f'{k}={len(v.dataset)}' for k, v in self.items())
-        return f'DataLoaders({len(self.classes)} classes, {n} images, size={self.size})'
+
+# %% ../nbs/06_loaders.ipynb #a086891b
+@patch
+def __repr__(self:DataLoaders):
+    n = ', '.join(f'{k}={len(v.dataset)}' for k, v in self.items())
+    return f'DataLoaders({len(self.classes)} classes, {n} images, size={self.size})'
 
 # %% ../nbs/06_loaders.ipynb #6588304b
 def default_num_workers() -> int:
@@ -299,6 +303,20 @@ def get_data_loaders(root:str|Path='synthetic', # Dataset folder, 'synthetic' or
     return DataLoaders(loaders, info.classes, stats, size, root)
 
 # %% ../nbs/06_loaders.ipynb #f0c6338e
+def batch_images(dl:DataLoader, # A loader from `get_data_loaders`
+                 n:int=16, # Number of images wanted
+                ) -> tuple: # ([n, H, W, 3] float images in [0, 1], their n labels)
+    "The first `n` images of `dl` as the eye sees them: normalisation undone, channels last."
+    mean, std = (torch.tensor(v).view(1, 3, 1, 1) for v in dl.dataset.stats)
+    xs, ys = [], []
+    for xb, yb in dl:
+        xs.append(xb)
+        ys.append(yb)
+        if sum(map(len, xs)) >= n: break
+    images = (torch.cat(xs)[:n]*std + mean).clamp(0, 1)
+    return images.permute(0, 2, 3, 1), torch.cat(ys)[:n]
+
+# %% ../nbs/06_loaders.ipynb #8f140798
 def show_batch(dl:DataLoader, # A loader from `get_data_loaders`
                n:int=16, # Number of images to show
                ncols:int=8, # Images per row
@@ -306,19 +324,11 @@ def show_batch(dl:DataLoader, # A loader from `get_data_loaders`
               ):
     "A grid of the first `n` images of `dl` with their class names."
     import matplotlib.pyplot as plt
-    ds = dl.dataset
-    mean, std = (torch.tensor(v).view(3, 1, 1) for v in ds.stats)
-    xs, ys = [], []
-    for xb, yb in dl:
-        xs += list(xb)
-        ys += yb.tolist()
-        if len(xs) >= n: break
-    n = min(n, len(xs))
-    nrows = math.ceil(n/ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (2*ncols, 2.2*nrows), squeeze=False)
-    for ax in axs.flat: ax.axis('off')
-    for ax, x, y in zip(axs.flat, xs[:n], ys[:n]):
-        ax.imshow((x*std + mean).clamp(0, 1).permute(1, 2, 0).numpy())
-        ax.set_title(display_name(ds.classes[y]), fontsize=9)
+    images, labels = batch_images(dl, n)
+    nrows = math.ceil(len(images)/ncols)
+    fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (2*ncols, 2.2*nrows), squeeze=False, subplot_kw=dict(frame_on=False, xticks=[], yticks=[]))
+    for ax, image, label in zip(axs.flat, images, labels.tolist()):
+        ax.imshow(image.numpy())
+        ax.set_title(display_name(dl.dataset.classes[label]), fontsize=9)
     fig.tight_layout()
     return fig

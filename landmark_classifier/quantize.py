@@ -48,6 +48,12 @@ def _copy_metadata(src:Path, dst:Path):
     for k, v in meta.items(): q.metadata_props.add(key=k, value=v if k != 'landmark_meta' else json.dumps({**json.loads(v), 'precision': 'int8'}))
     onnx.save(q, str(dst))
 
+def _check_quantize_inputs(method:str, images:list):
+    if importlib.util.find_spec('onnx') is None or importlib.util.find_spec('onnxruntime') is None:
+        raise ImportError('quantisation needs onnx and onnxruntime: pip install "landmark_classifier[onnx]"')
+    if method not in _CALIBRATION_METHODS: raise ValueError(f'unknown calibration method {method!r}: choose one of {", ".join(_CALIBRATION_METHODS)}')
+    if not images: raise ValueError('quantisation needs calibration images: pass a few per class from the training split')
+
 # %% ../nbs/11a_quantize.ipynb #697ce24a
 def quantize_onnx(model:str|Path, # An fp32 `.onnx` file from `export_onnx`
                   images:list, # Calibration pictures (paths or PIL images): a few per class from the training split
@@ -58,10 +64,7 @@ def quantize_onnx(model:str|Path, # An fp32 `.onnx` file from `export_onnx`
                   keep_depthwise_float:bool=False, # Leave the depthwise (grouped) convolutions in float32
                  ) -> Path:
     "Static int8 quantisation with ONNX Runtime: per-channel int8 weights, uint8 activations ranged on `images`; metadata kept."
-    if importlib.util.find_spec('onnx') is None or importlib.util.find_spec('onnxruntime') is None:
-        raise ImportError('quantisation needs onnx and onnxruntime: pip install "landmark_classifier[onnx]"')
-    if method not in _CALIBRATION_METHODS: raise ValueError(f'unknown calibration method {method!r}: choose one of {", ".join(_CALIBRATION_METHODS)}')
-    if not images: raise ValueError('quantisation needs calibration images: pass a few per class from the training split')
+    _check_quantize_inputs(method, images)
     model, path = Path(model), Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _quantize_file(model, path, _calibration_reader(images), method, quant_format=quant_format, activation_type=activation_type, keep_depthwise_float=keep_depthwise_float)

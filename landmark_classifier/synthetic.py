@@ -16,7 +16,8 @@ from .drawings import Pen
 from .more_drawings import LANDMARK_DRAWINGS, SYNTHETIC_CLASSES
 
 # %% auto #0
-__all__ = ['draw_landmark', 'make_synthetic_landmarks']
+__all__ = ['draw_clouds', 'draw_hills', 'draw_skyline', 'draw_treeline', 'draw_tree', 'draw_lamp_post', 'draw_person', 'draw_car',
+           'draw_leaves', 'draw_landmark', 'make_synthetic_landmarks']
 
 # %% ../nbs/04_synthetic.ipynb #df2849e4
 _MATERIALS = [(150, 140, 125), (180, 160, 130), (120, 75, 60), (225, 220, 210), (200, 175, 120), (90, 95, 105),
@@ -39,60 +40,139 @@ def _sky_and_ground(r, S, horizon):
     rows = np.concatenate([sky, ground])[:, None, :].repeat(S, 1)
     return Image.fromarray(rows.clip(0, 255).astype(np.uint8), 'RGB')
 
-# %% ../nbs/04_synthetic.ipynb #b582f33d
-def _background(r, img, horizon):
-    "Clouds, then distant hills, a city skyline or a row of trees, hazy."
+# %% ../nbs/04_synthetic.ipynb #d465fc57
+def draw_clouds(r:random.Random, # The scene's random draws
+                img:Image.Image, # The scene, drawn on in place
+                horizon:int, # Row of the horizon
+               ):
+    "Up to four soft white clouds in the upper sky."
     S = img.size[0]
     d = ImageDraw.Draw(img, 'RGBA')
     for _ in range(r.randint(0, 4)):
         x, y, w = r.uniform(0, S), r.uniform(0, horizon*.6), r.uniform(.1, .3)*S
         d.ellipse([x-w, y-w*.3, x+w, y+w*.3], fill=(255, 255, 255, r.randint(60, 160)))
+
+# %% ../nbs/04_synthetic.ipynb #876e8d1c
+def draw_hills(r:random.Random, # The scene's random draws
+               img:Image.Image, # The scene, drawn on in place
+               horizon:int, # Row of the horizon
+               haze:tuple, # RGBA colour of the distance
+              ):
+    "A line of hills along the horizon."
+    S = img.size[0]
+    points, x = [(0, horizon)], 0
+    while x < S:
+        x += r.uniform(.05, .2)*S
+        points.append((x, horizon - r.uniform(.02, .18)*S))
+    ImageDraw.Draw(img, 'RGBA').polygon(points + [(S, horizon)], fill=haze)
+
+# %% ../nbs/04_synthetic.ipynb #b685b900
+def draw_skyline(r:random.Random, # The scene's random draws
+                 img:Image.Image, # The scene, drawn on in place
+                 horizon:int, # Row of the horizon
+                 haze:tuple, # RGBA colour of the distance
+                ):
+    "A city's blocks standing on the horizon, side by side."
+    S = img.size[0]
+    d = ImageDraw.Draw(img, 'RGBA')
+    x = 0
+    while x < S:
+        w, h = r.uniform(.03, .09)*S, r.uniform(.03, .2)*S
+        d.rectangle([x, horizon-h, x+w, horizon], fill=haze)
+        x += w + r.uniform(0, .05)*S
+
+# %% ../nbs/04_synthetic.ipynb #21c9dbad
+def draw_treeline(r:random.Random, # The scene's random draws
+                  img:Image.Image, # The scene, drawn on in place
+                  horizon:int, # Row of the horizon
+                 ):
+    "Four to twelve distant trees on the horizon, in greens of their own."
+    S = img.size[0]
+    d = ImageDraw.Draw(img, 'RGBA')
+    for _ in range(r.randint(4, 12)):
+        x, s = r.uniform(0, S), r.uniform(.02, .05)*S
+        d.ellipse([x-s, horizon-3*s, x+s, horizon-s*.5], fill=_jitter(r, (50, 90, 50), 20) + (220,))
+
+# %% ../nbs/04_synthetic.ipynb #15703d9b
+def _background(r, img, horizon):
+    "Clouds, then distant hills, a city skyline or a row of trees, hazy."
+    draw_clouds(r, img, horizon)
     kind = r.choice(['hills', 'city', 'trees', 'none'])
     haze = _jitter(r, (120, 130, 140), 30) + (r.randint(90, 200),)
-    if kind == 'hills':
-        pts, x = [(0, horizon)], 0
-        while x < S:
-            x += r.uniform(.05, .2)*S
-            pts.append((x, horizon - r.uniform(.02, .18)*S))
-        d.polygon(pts + [(S, horizon)], fill=haze)
-    elif kind == 'city':
-        x = 0
-        while x < S:
-            w, h = r.uniform(.03, .09)*S, r.uniform(.03, .2)*S
-            d.rectangle([x, horizon-h, x+w, horizon], fill=haze)
-            x += w + r.uniform(0, .05)*S
-    elif kind == 'trees':
-        for _ in range(r.randint(4, 12)):
-            x, s = r.uniform(0, S), r.uniform(.02, .05)*S
-            d.ellipse([x-s, horizon-3*s, x+s, horizon-s*.5], fill=_jitter(r, (50, 90, 50), 20) + (220,))
+    if kind == 'hills': draw_hills(r, img, horizon, haze)
+    elif kind == 'city': draw_skyline(r, img, horizon, haze)
+    elif kind == 'trees': draw_treeline(r, img, horizon)
 
-# %% ../nbs/04_synthetic.ipynb #38c2aa11
+# %% ../nbs/04_synthetic.ipynb #6077c2ce
+def draw_tree(r:random.Random, # The scene's random draws
+              img:Image.Image, # The scene, drawn on in place
+              x:float, # Where it stands, across
+              y:float, # Row of its foot
+             ):
+    "A tree close to the camera: a trunk and a crown."
+    s = r.uniform(.05, .14)*img.size[0]
+    d = ImageDraw.Draw(img, 'RGBA')
+    d.rectangle([x-s*.12, y-s*1.5, x+s*.12, y], fill=(80, 60, 40, 255))
+    d.ellipse([x-s, y-s*3, x+s, y-s*1.2], fill=_jitter(r, (50, 100, 45), 25) + (255,))
+
+# %% ../nbs/04_synthetic.ipynb #89b241b9
+def draw_lamp_post(img:Image.Image, # The scene, drawn on in place
+                   x:float, # Where it stands, across
+                   y:float, # Row of its foot
+                  ):
+    "A dark lamp post with its lamp."
+    S = img.size[0]
+    d = ImageDraw.Draw(img, 'RGBA')
+    d.rectangle([x, y-.45*S, x+.012*S, y], fill=(50, 50, 55, 255))
+    d.ellipse([x-.015*S, y-.47*S, x+.027*S, y-.44*S], fill=(240, 230, 180, 255))
+
+# %% ../nbs/04_synthetic.ipynb #63255a30
+def draw_person(r:random.Random, # The scene's random draws
+                img:Image.Image, # The scene, drawn on in place
+                x:float, # Where it stands, across
+                y:float, # Row of its foot
+               ):
+    "A person: clothes of a random colour and a head."
+    s, c = r.uniform(.04, .1)*img.size[0], _jitter(r, (60, 60, 80), 60) + (255,)
+    d = ImageDraw.Draw(img, 'RGBA')
+    d.rectangle([x-s*.25, y-s*1.6, x+s*.25, y], fill=c)
+    d.ellipse([x-s*.2, y-s*2, x+s*.2, y-s*1.6], fill=(220, 180, 150, 255))
+
+# %% ../nbs/04_synthetic.ipynb #0283a383
+def draw_car(r:random.Random, # The scene's random draws
+             img:Image.Image, # The scene, drawn on in place
+             x:float, # Where it stands, across
+             y:float, # Row of its foot
+            ):
+    "A car in one of the accent colours: a body and a cabin."
+    s, c = r.uniform(.08, .18)*img.size[0], _jitter(r, r.choice(_ACCENTS), 30) + (255,)
+    d = ImageDraw.Draw(img, 'RGBA')
+    d.rectangle([x-s, y-s*.35, x+s, y], fill=c)
+    d.rectangle([x-s*.6, y-s*.6, x+s*.5, y-s*.35], fill=c)
+
+# %% ../nbs/04_synthetic.ipynb #97ff37b6
+def draw_leaves(r:random.Random, # The scene's random draws
+                img:Image.Image, # The scene, drawn on in place
+               ):
+    "Eight leaves hanging into the upper part of the frame from its left or right edge."
+    S = img.size[0]
+    d = ImageDraw.Draw(img, 'RGBA')
+    cx, cy = r.choice([0, S]), r.uniform(0, S*.4)
+    for _ in range(8):
+        a, b = cx + r.uniform(-.15, .15)*S, cy + r.uniform(-.15, .15)*S
+        d.ellipse([a-.05*S, b-.03*S, a+.05*S, b+.03*S], fill=_jitter(r, (40, 80, 35), 20) + (255,))
+
+# %% ../nbs/04_synthetic.ipynb #db049b87
 def _occluders(r, img, horizon):
     "Up to three things in front of the landmark: trees, lamp posts, people, cars, leaves at the edge."
     S = img.size[0]
-    d = ImageDraw.Draw(img, 'RGBA')
     for _ in range(r.choice([0, 0, 1, 1, 2, 3])):
         kind, x, y = r.choice(['tree', 'post', 'person', 'car', 'leaves']), r.uniform(0, S), r.uniform(horizon + .05*S, S*1.02)
-        if kind == 'tree':
-            s = r.uniform(.05, .14)*S
-            d.rectangle([x-s*.12, y-s*1.5, x+s*.12, y], fill=(80, 60, 40, 255))
-            d.ellipse([x-s, y-s*3, x+s, y-s*1.2], fill=_jitter(r, (50, 100, 45), 25) + (255,))
-        elif kind == 'post':
-            d.rectangle([x, y-.45*S, x+.012*S, y], fill=(50, 50, 55, 255))
-            d.ellipse([x-.015*S, y-.47*S, x+.027*S, y-.44*S], fill=(240, 230, 180, 255))
-        elif kind == 'person':
-            s, c = r.uniform(.04, .1)*S, _jitter(r, (60, 60, 80), 60) + (255,)
-            d.rectangle([x-s*.25, y-s*1.6, x+s*.25, y], fill=c)
-            d.ellipse([x-s*.2, y-s*2, x+s*.2, y-s*1.6], fill=(220, 180, 150, 255))
-        elif kind == 'car':
-            s, c = r.uniform(.08, .18)*S, _jitter(r, r.choice(_ACCENTS), 30) + (255,)
-            d.rectangle([x-s, y-s*.35, x+s, y], fill=c)
-            d.rectangle([x-s*.6, y-s*.6, x+s*.5, y-s*.35], fill=c)
-        else:
-            cx, cy = r.choice([0, S]), r.uniform(0, S*.4)
-            for _ in range(8):
-                a, b = cx + r.uniform(-.15, .15)*S, cy + r.uniform(-.15, .15)*S
-                d.ellipse([a-.05*S, b-.03*S, a+.05*S, b+.03*S], fill=_jitter(r, (40, 80, 35), 20) + (255,))
+        if kind == 'tree': draw_tree(r, img, x, y)
+        elif kind == 'post': draw_lamp_post(img, x, y)
+        elif kind == 'person': draw_person(r, img, x, y)
+        elif kind == 'car': draw_car(r, img, x, y)
+        else: draw_leaves(r, img)
 
 # %% ../nbs/04_synthetic.ipynb #1f252349
 def _perspective_coeffs(src, dst):

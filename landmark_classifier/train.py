@@ -108,6 +108,14 @@ def get_scheduler(opt:torch.optim.Optimizer, # The optimiser whose rate is sched
     if key == 'cosine': return torch.optim.lr_scheduler.LambdaLR(opt, _WarmCosine(total, max(1, round(total*warmup))))
     return None
 
+# %% ../nbs/07_train.ipynb #340c59a2
+def _save_synced(obj, fd:int):
+    "`torch.save` into the open file descriptor `fd`, flushed to the disk before it is closed."
+    with os.fdopen(fd, 'wb') as f:
+        torch.save(obj, f)
+        f.flush()
+        os.fsync(f.fileno())
+
 # %% ../nbs/07_train.ipynb #4fd1edca
 def save_atomic(obj, # Anything `torch.save` takes
                 path:str|Path, # Destination file
@@ -117,10 +125,7 @@ def save_atomic(obj, # Anything `torch.save` takes
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
+        _save_synced(obj, fd)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -467,6 +472,7 @@ def _replan(run:_FitRun, epochs:int):
         run.sched.last_epoch = step - 1
         run.sched.step()
 
+# %% ../nbs/07_train.ipynb #d46c1100
 def _plan(run:_FitRun, asked:int, done:int, budget, elapsed:float, epoch_seconds:float) -> int:
     "Plan the run's remaining epochs to the budget (the ranks' mean pace, so every rank agrees) and re-plan the schedule to it."
     elapsed, epoch_seconds = (v/run.info.world_size for v in _all_sum([elapsed, epoch_seconds], run.device))
