@@ -268,7 +268,7 @@ def app_notebook(model_path:str|Path, # The model the page serves
 def voila_command(model:str|Path, # The model the page serves
                   port:int=8866, # Port on 127.0.0.1
                   k:int=5, # Landmarks shown
-                  runtime:str='auto', # What runs the model
+                  runtime:Runtime='auto', # What runs the model; auto: the fastest here, measured
                  ) -> list: # The command, a list of words for `subprocess`
     "Write the app's notebook for `model` to a new temporary folder; the Voila command that serves it on 127.0.0.1 at `port`."
     nb = app_notebook(model, Path(tempfile.mkdtemp(prefix='landmark_app_'))/'Landmark classifier.ipynb', k, runtime)

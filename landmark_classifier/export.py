@@ -342,7 +342,7 @@ def _optimised_torchscript(path:Path):
         return optimised.scores
 
 def _frozen(module):
-    "A plain scripted file frozen, its weights become constants the fuser folds; other files as they are."
+    "A plain scripted file, frozen so that its weights become constants the fuser folds; any other file as it is."
     if not hasattr(module, 'training'): return module
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', FutureWarning)

@@ -49,6 +49,7 @@ def _copy_metadata(src:Path, dst:Path):
     onnx.save(q, str(dst))
 
 def _check_quantize_inputs(method:str, images:list):
+    "One line for what quantisation cannot start without: onnx and onnxruntime, a known method, calibration images."
     if importlib.util.find_spec('onnx') is None or importlib.util.find_spec('onnxruntime') is None:
         raise ImportError('quantisation needs onnx and onnxruntime: pip install "landmark_classifier[onnx]"')
     if method not in _CALIBRATION_METHODS: raise ValueError(f'unknown calibration method {method!r}: choose one of {", ".join(_CALIBRATION_METHODS)}')
