@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from . import __version__
 from .data import DatasetLayoutError, IMAGENET_STATS, check_dataset, display_name, find_image_files
 from .loaders import get_data_loaders, resolve_data
 from .train import loader_logits
@@ -153,7 +154,7 @@ def _model_card(data:str, info, results:dict, budget:float, elapsed:float) -> st
                      for n, r in results.items())
     recipes = '\n'.join(f"- **{n}**: {r.get('arch')} at {r['size']} px; {json.dumps(r['recipe'])}; schedule: {r.get('schedule_plan', str(r['epochs']) + ' epochs')}; weights: {r.get('weights') or 'random initialisation'}"
                         for n, r in results.items())
-    return f"""# Model card: landmark_classifier demo
+    return f"""# Model card: landmark_classifier {__version__} demo
 
 ## Data
 {data}: {len(info.classes)} classes, {sum(info.train_counts.values())} training photos (20% of each class held out for validation) and {sum(info.test_counts.values())} test photos.
@@ -245,7 +246,7 @@ def _demo_and_report(args:dict):
     results = run_demo(**args, progress=sys.stderr.isatty())
     print('\n' + results_markdown(results))
     if any(r.get('open_set') for r in results.values()): print('\nHow the exports abstain, at their own threshold:\n' + open_set_markdown(results))
-    print(f"\nfinished in {(time.perf_counter() - t0)/60:.1f} min (budget {args['budget']/60:.0f} min); report, exports and model card in {args['out']}/")
+    print(f"\nlandmark_classifier {__version__} finished in {(time.perf_counter() - t0)/60:.1f} min (budget {args['budget']/60:.0f} min); report, exports and model card in {args['out']}/")
 
 def landmark_demo(argv:list|None=None, # Command-line arguments; default `sys.argv[1:]`
                  ) -> int: # Exit status: 0 done, 1 an error the user can fix (one line), 2 a usage error

@@ -2,6 +2,8 @@
 import subprocess, sys
 from pathlib import Path
 
+from landmark_classifier import __version__
+
 BENCH = Path(__file__).resolve().parents[1]/'bench'/'run'
 HANG_GUARD = 3000  # seconds: only ends a run that hangs. A --quick run takes about 2 minutes on two idle cores and several times that on busy ones; a tighter limit would fail a busy machine's run that had nothing wrong
 
@@ -20,7 +22,7 @@ def test_bench_run_quick_writes_its_section_and_keeps_others(tmp_path):
                 'TorchScript, oneDNN Graph fused', 'TorchScript, frozen and fused by oneDNN Graph', 'the floor of decoding',
                 'the whole command, start-up included'):
         assert row in text, row
-    assert 'with `bench/run --quick --out' in text  # the command that made it
+    assert f'by landmark_classifier {__version__} with `bench/run --quick --out' in text  # the version and the command that made it
     assert "of this machine's float32 matrix-multiply rate" in text  # fit's training FLOP/s against the machine's
     r2 = subprocess.run([sys.executable, str(BENCH), '--quick', '--out', str(out), '--skip', 'training,loader,inference,scale,ray'],
                         capture_output=True, text=True, timeout=HANG_GUARD)
