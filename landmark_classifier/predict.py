@@ -410,7 +410,7 @@ def _ray_dataset(ray, paths:list, batch_size:int):
 
 # %% ../nbs/12_predict.ipynb #0c76bd03
 def _write_ray_rows(rows, fmt:str, k:int, output:Path|None, out) -> tuple:
-    "(rows written, [(path, reason)] of unreadable photos, (seconds, photos) when the first batch arrived), from `rows`' batches as they arrive."
+    "(rows written, [(path, reason)] of unreadable photos, (seconds, photos) when the first batch arrived, seconds when the last had), from `rows`' batches as they arrive."
     bad, n_ok, parquet, t0, first = [], 0, None, time.perf_counter(), None
     f = None
     if fmt != 'parquet':
@@ -428,7 +428,7 @@ def _write_ray_rows(rows, fmt:str, k:int, output:Path|None, out) -> tuple:
     finally:
         if parquet is not None: parquet.close()
         if f is not None and f is not out: f.close()
-    return n_ok, bad, first
+    return n_ok, bad, first, time.perf_counter() - t0
 
 # %% ../nbs/12_predict.ipynb #eacbba3e
 def _row_prediction(batch:dict, i:int, k:int) -> Prediction:
@@ -448,6 +448,14 @@ def _append_parquet(writer, output:Path, columns:dict):
 def _private_instance(private:bool) -> dict:
     "The extra `ray.init` arguments for an instance the command starts for itself; none for a cluster it joins."
     return dict(_system_config={'enable_metrics_collection': False}) if private else {}
+
+# %% ../nbs/12_predict.ipynb #d73f82be
+def _ray_timing(n_ok:int, n_bad:int, first:tuple|None, secs:float) -> str:
+    "The command's timing line: the rows' whole time, when the first came (workers starting), and the rate of the rest."
+    waited, n_first = first or (secs, 0)
+    rest = n_ok + n_bad - n_first
+    flowing = f', then {rest/max(secs - waited, 1e-9):.0f} a second' if rest else ''
+    return f'{n_ok} photos in {secs:.1f} s on Ray: the first rows after {waited:.1f} s (its workers starting){flowing}'
 
 # %% ../nbs/12_predict.ipynb #4417ce22
 def _import_ray():
@@ -487,18 +495,13 @@ def _predict_on_ray(model:str, paths:list, *, k:int, format:str, batch_size:int,
             print('landmark_predict: no image files found under the given paths', file=err)
             return 1
         rows = _ray_rows(ray, photos, BatchPredictor, dict(model=str(Path(model).resolve()), runtime=runtime, k=k, threads=1), batch_size)
-        t0 = time.perf_counter()
-        n_ok, bad, first = _write_ray_rows(rows, fmt, k, output, out)
+        n_ok, bad, first, secs = _write_ray_rows(rows, fmt, k, output, out)  # timed to the last row: Ray's shutdown is not the rows' time
     except ValueError as e: return usage(e)
     except KeyboardInterrupt:
         print('landmark_predict: interrupted', file=err)
         return 130
     finally:
         if started: ray.shutdown()
-    secs = time.perf_counter() - t0
-    waited, n_first = first or (secs, 0)
-    rest = n_ok + len(bad) - n_first
-    flowing = f', then {rest/max(secs - waited, 1e-9):.0f} a second' if rest else ''
-    print(f'landmark_predict: {n_ok} photos in {secs:.1f} s on Ray: the first rows after {waited:.1f} s (its workers starting){flowing}', file=err)
+    print(f'landmark_predict: {_ray_timing(n_ok, len(bad), first, secs)}', file=err)
     _report_bad(bad, err)
     return 1 if bad else 0

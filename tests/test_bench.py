@@ -20,8 +20,9 @@ def test_bench_run_quick_writes_its_section_and_keeps_others(tmp_path):
     for row in ('minimal PyTorch loop (baseline)', 'cache, later epochs', 'ONNX Runtime int8', 'torch.export (.pt2)',
                 '`landmark_predict` of 0.4.0', 'the model alone on', 'TorchScript file of 0.4.0 (scripted)', 'QOperator (fused QLinearConv)',
                 'TorchScript, oneDNN Graph fused', 'TorchScript, frozen and fused by oneDNN Graph', 'the floor of decoding',
-                'the whole command, start-up included'):
+                'the whole command, start-up included', 'the floor, start-up included'):
         assert row in text, row
+    assert 'Rows, with 2 unreadable files mixed in: the same.' in text  # Ray's rows are the local command's
     assert f'by landmark_classifier {__version__} with `bench/run --quick --out' in text  # the version and the command that made it
     assert "of this machine's float32 matrix-multiply rate" in text  # fit's training FLOP/s against the machine's
     r2 = subprocess.run([sys.executable, str(BENCH), '--quick', '--out', str(out), '--skip', 'training,loader,inference,scale,ray'],
