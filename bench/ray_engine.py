@@ -41,22 +41,24 @@ def ray_rates(model:Path, folder:Path, n:int, trials:int) -> dict:
     return rates
 
 def _json_rows(cmd:list) -> tuple:
-    "(exit status, {path: row}, stderr) of a `landmark_predict --format json` command."
+    "(exit status, [row] in the order written, stderr) of a `landmark_predict --format json` command."
     r = subprocess.run(cmd + ['--format', 'json'], capture_output=True, text=True)
-    return r.returncode, {row['path']: row for row in map(json.loads, r.stdout.splitlines())}, r.stderr
+    return r.returncode, [json.loads(line) for line in r.stdout.splitlines()], r.stderr
 
 def rows_check(model:Path, folder:Path) -> str:
     "One line: Ray's rows against the local command's on `folder` with two unreadable files added, or what differs."
     (folder/'broken.jpg').write_bytes(b'not a photo')
     (folder/'empty.jpg').write_bytes(b'')
-    code_local, local, err_local = _json_rows(['landmark_predict', str(model), str(folder)])
-    code_ray, on_ray, err_ray = _json_rows(['landmark_predict', str(model), str(folder), '--engine', 'ray'])
+    code_local, local_rows, err_local = _json_rows(['landmark_predict', str(model), str(folder)])
+    code_ray, ray_rows, err_ray = _json_rows(['landmark_predict', str(model), str(folder), '--engine', 'ray'])
+    local, on_ray = {r['path']: r for r in local_rows}, {r['path']: r for r in ray_rows}
+    once = sorted(r['path'] for r in ray_rows) == sorted(local)  # from the rows as written: a photo Ray wrote twice shows here
     named = all(name in err for name in ('broken.jpg', 'empty.jpg') for err in (err_local, err_ray))
-    same = sorted(on_ray) == sorted(local) and all(on_ray[p]['label'] == local[p]['label'] and on_ray[p]['known'] == local[p]['known'] for p in local)
+    same = once and all(on_ray[p]['label'] == local[p]['label'] and on_ray[p]['known'] == local[p]['known'] for p in local)
     gap = max((abs(a['probability'] - b['probability']) for p in local for a, b in zip(on_ray.get(p, {}).get('top', []), local[p]['top'])), default=float('nan'))
     verdict = 'the same' if same and named and gap <= 1e-5 and (code_local, code_ray) == (1, 1) else '**not the same**'
-    return (f'Rows, with 2 unreadable files mixed in: {verdict}. The local command gave {len(local)} rows, Ray {len(on_ray)} '
-            f'(each photo once: {"yes" if sorted(on_ray) == sorted(local) else "no"}); labels and `known` equal: {"yes" if same else "no"}; '
+    return (f'Rows, with 2 unreadable files mixed in: {verdict}. The local command gave {len(local_rows)} rows, Ray {len(ray_rows)} '
+            f'(each photo once: {"yes" if once else "no"}); labels and `known` equal: {"yes" if same else "no"}; '
             f'largest probability difference {gap:.1e}; both named the unreadable files: {"yes" if named else "no"}; exit status {code_local} locally, {code_ray} on Ray.')
 
 def ray_section(checkpoint, trials:int=5, photos=None, n:int=600) -> str:

@@ -8,7 +8,7 @@ can make `--engine ray` faster than this on the same machine; `bench/ray_engine.
 import argparse, math
 import ray
 
-ACTOR_CPUS = 0.75  # as `landmark_classifier.predict.ray_plan` reserves for each model actor: a read task keeps a quarter
+ACTOR_CPUS = 0.75  # a copy of `landmark_classifier.predict.ACTOR_CPUS` (importing it would import torch); tests/test_bench.py keeps them equal
 
 class Unchanged:
     "A model class that does no work: each batch of rows back as it came."

@@ -2,6 +2,8 @@
 import subprocess, sys
 from pathlib import Path
 
+import pytest
+
 from landmark_classifier import __version__
 
 BENCH = Path(__file__).resolve().parents[1]/'bench'/'run'
@@ -51,3 +53,11 @@ def test_bench_real_photo_section_trains_every_recipe_on_the_folder(tmp_path):
     assert [l.split(' | ')[0] for l in rows] == [f'| `{name}`' for name in RECIPES]
     for row, (model, recipe, times) in zip(rows, RECIPES.values()):  # each row trained on the folder, for its multiple of the budget
         assert '--data PHOTOS' in row and f'--max-seconds {3.0*times} ' in row and f'--model {model} ' in row, row
+
+def test_ray_floor_reserves_what_the_command_reserves():
+    "`bench/ray_floor.py` keeps its own copy of the actors' CPU share, so as not to import torch: the copy must be the command's."
+    pytest.importorskip('ray')
+    sys.path.insert(0, str(BENCH.parent))
+    import ray_floor
+    from landmark_classifier.predict import ACTOR_CPUS
+    assert ray_floor.ACTOR_CPUS == ACTOR_CPUS
